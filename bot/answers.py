@@ -1,0 +1,35 @@
+"""The reply to a question: the answer with its source, or an honest "don't know" with suggestions."""
+
+from __future__ import annotations
+
+from bot.replies import Button, Reply, Section
+from bot.texts import text
+from knowledge.matcher import Answer
+
+
+def answer_reply(answer: Answer) -> Reply:
+    language = answer.language
+    if answer.answered and answer.fact is not None:
+        fact = answer.fact
+        source = text("source", language, timestamp=fact.timestamp)
+        if fact.speaker:
+            source += f" · {fact.speaker}"
+        return Reply(
+            kind="answer",
+            language=language,
+            sections=[Section(text=answer.text)],
+            source=source,
+            fact_id=fact.id,
+            buttons=[
+                Button(label="👍", action="feedback_up", value=fact.id),
+                Button(label="👎", action="feedback_down", value=fact.id),
+            ],
+        )
+    suggestions = [s.question for s in answer.suggestions]
+    return Reply(
+        kind="abstain",
+        language=language,
+        sections=[Section(text=text("dont_know", language))],
+        suggestions=suggestions,
+        buttons=[Button(label=q, action="ask", value=q) for q in suggestions],
+    )

@@ -1,0 +1,113 @@
+"""The platform-neutral bot: every adapter hands it text, a command or a button click, and gets a Reply.
+
+Parsing and dispatch live here once, so a question reads the same on every platform.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from bot.answers import answer_reply
+from bot.context import Context
+from bot.digest import digest_reply
+from bot.help import help_reply
+from bot.launches import launch_reply
+from bot.live import LiveKnowledge
+from bot.replies import ActionId, Reply, Section
+from bot.texts import text
+from knowledge.language import detect_language
+from knowledge.models import Language
+
+log = logging.getLogger(__name__)
+LOCAL = Context()
+
+MAX_QUESTION = 1000
+COMMANDS = ("ask", "launch", "digest", "help", "reload")
+_LEADING_MENTION = re.compile(r"^\s*(<@!?[A-Za-z0-9]+(\|[^>]*)?>\s*)+")
+
+
+class Bot:
+    def __init__(self, live: LiveKnowledge) -> None:
+        self.live = live
+
+    async def message(self, raw: str, ctx: Context = LOCAL) -> Reply:
+        """A chat message: `/command args` or a question, after any leading @-mention of the bot."""
+        stripped = _LEADING_MENTION.sub("", raw).strip()
+        if stripped.startswith("/"):
+            name, _, args = stripped[1:].partition(" ")
+            return await self.command(name, args, ctx)
+        return await self.command("ask", stripped, ctx)
+
+    async def command(self, name: str, args: str, ctx: Context = LOCAL) -> Reply:
+        """A slash command by name, with the rest of the line as its arguments."""
+        language = detect_language(args)
+        name = name.strip().lower()
+        if len(args) > MAX_QUESTION:
+            return _error(text("too_long", language, length=len(args), limit=MAX_QUESTION), language)
+        snapshot = self.live.current
+        if name == "ask":
+            return self.ask(args, ctx)
+        if name == "launch":
+            return launch_reply(snapshot.knowledge, snapshot.matcher, args, language)
+        if name == "digest":
+            return digest_reply(snapshot.knowledge, args, language)
+        if name == "help":
+            return help_reply(language)
+        if name == "reload":
+            return self.reload(ctx, language)
+        return Reply(
+            kind="error",
+            language=language,
+            private=True,
+            sections=[Section(text=text("unknown_command", language, name=name))],
+            suggestions=[f"/{command}" for command in COMMANDS],
+        )
+
+    async def action(self, action: ActionId, value: str, ctx: Context = LOCAL) -> Reply:
+        """A button click: a suggested question, a suggested launch, or feedback on an answer."""
+        if action == "ask":
+            return self.ask(value, ctx)
+        if action == "launch":
+            return await self.command("launch", value, ctx)
+        fact = self.live.current.knowledge.facts.get(value)
+        language: Language = "en"
+        log.info("feedback %s on fact %s from %s", action, value if fact else "(unknown)", ctx.platform)
+        return Reply(
+            kind="notice",
+            language=language,
+            private=True,
+            sections=[Section(text=text("feedback_thanks", language))],
+        )
+
+    def ask(self, question: str, ctx: Context = LOCAL) -> Reply:
+        language = detect_language(question)
+        if not question.strip():
+            example = "How many cores does Graviton5 have?" if language == "en" else "Graviton5有多少个核心？"
+            return _error(text("empty_question", language, example=example), language)
+        if len(question) > MAX_QUESTION:
+            return _error(text("too_long", language, length=len(question), limit=MAX_QUESTION), language)
+        answer = self.live.current.matcher.ask(question)
+        log.info(
+            "question on %s: fact=%s confidence=%.3f answered=%s",
+            ctx.platform,
+            answer.fact.id if answer.fact else None,
+            answer.confidence,
+            answer.answered,
+        )
+        return answer_reply(answer)
+
+    def reload(self, ctx: Context, language: Language) -> Reply:
+        if not ctx.can_manage:
+            return _error(text("not_allowed", language), language)
+        error = self.live.reload()
+        if error is not None:
+            problems = "\n".join(str(p) for p in error.problems[:10])
+            return _error(text("reload_failed", language, problems=problems), language)
+        knowledge = self.live.current.knowledge
+        message = text("reloaded", language, facts=len(knowledge.facts), launches=len(knowledge.launches))
+        return Reply(kind="notice", language=language, private=True, sections=[Section(text=message)])
+
+
+def _error(message: str, language: Language) -> Reply:
+    return Reply(kind="error", language=language, private=True, sections=[Section(text=message)])

@@ -1,0 +1,154 @@
+"""`python -m bot` (also `keynote-bot`): the console chat by default, and the shell commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from bot.app import Bot
+from bot.live import LiveKnowledge
+from bot.settings import Platform, Settings, SettingsError, load_settings
+from knowledge.loader import BUNDLED_DIR, KnowledgeError, load_knowledge
+from knowledge.matcher import Matcher, ambiguous_facts
+from knowledge.schema import SCHEMA_PATH, schema_text
+
+log = logging.getLogger("bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="keynote-bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    ask = commands.add_parser("ask", help="answer a question (or, with --json, one per line of stdin)")
+    ask.add_argument("question", nargs="*")
+    ask.add_argument("--json", action="store_true", help="read questions from stdin, print JSON lines")
+    launch = commands.add_parser("launch", help="a launch's summary card, or the list of launches")
+    launch.add_argument("name", nargs="*")
+    digest = commands.add_parser("digest", help="the digest message, optionally for one topic")
+    digest.add_argument("topic", nargs="*")
+    commands.add_parser("help", help="what the bot can do")
+    commands.add_parser("check", help="validate the knowledge; exit 1 on errors")
+    schema = commands.add_parser("schema", help="write knowledge/schema.json from the models")
+    schema.add_argument("--check", action="store_true", help="exit 1 if the file is out of date")
+    run = commands.add_parser("run", help="start the bot on a platform (default: BOT_PLATFORM)")
+    run.add_argument("platform", nargs="?", choices=["console", "slack", "discord"])
+    return parser
+
+
+def _knowledge_dir(settings: Settings) -> Path:
+    return settings.knowledge_dir or BUNDLED_DIR
+
+
+def _live(settings: Settings) -> LiveKnowledge:
+    try:
+        return LiveKnowledge(_knowledge_dir(settings))
+    except KnowledgeError as error:
+        print(f"invalid knowledge in {_knowledge_dir(settings)}:\n{error}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def _check(settings: Settings) -> int:
+    directory = _knowledge_dir(settings)
+    try:
+        knowledge = load_knowledge(directory)
+    except KnowledgeError as error:
+        print(error, file=sys.stderr)
+        print(f"{len(error.problems)} error(s) in {directory}", file=sys.stderr)
+        return 1
+    warnings = ambiguous_facts(knowledge)
+    for warning in warnings:
+        print(warning)
+    print(
+        f"ok: {len(knowledge.facts)} facts, {len(knowledge.launches)} launches in {directory}"
+        + (f", {len(warnings)} warning(s)" if warnings else "")
+    )
+    return 0
+
+
+def _ask_json(matcher: Matcher) -> int:
+    for line in sys.stdin:
+        question = line.rstrip("\n")
+        answer = matcher.ask(question)
+        record = {
+            "question": question,
+            "answered": answer.answered,
+            "answer": answer.text,
+            "fact_id": answer.fact.id if answer.fact else None,
+            "score": round(answer.confidence, 4),
+            "suggestions": [s.question for s in answer.suggestions],
+            "language": answer.language,
+        }
+        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+def _run(platform: Platform, settings: Settings) -> int:
+    settings.require(platform)
+    bot = Bot(_live(settings))
+    if platform == "slack":
+        from adapters.slack import run as run_slack
+
+        asyncio.run(run_slack(bot, settings))
+    elif platform == "discord":
+        from adapters.discord import run as run_discord
+
+        asyncio.run(run_discord(bot, settings))
+    else:
+        from adapters.console import run as run_console
+
+        asyncio.run(run_console(bot, settings))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return _dispatch(args, settings)
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "check":
+        return _check(settings)
+    if args.command == "schema":
+        if args.check:
+            current = SCHEMA_PATH.read_text(encoding="utf-8") if SCHEMA_PATH.exists() else ""
+            if current != schema_text():
+                print(f"{SCHEMA_PATH} is out of date: run `python -m bot schema`", file=sys.stderr)
+                return 1
+            return 0
+        SCHEMA_PATH.write_text(schema_text(), encoding="utf-8")
+        print(f"wrote {SCHEMA_PATH}")
+        return 0
+    if args.command in (None, "run"):
+        platform = getattr(args, "platform", None) or settings.bot_platform
+        return _run(platform, settings)
+    live = _live(settings)
+    if args.command == "ask" and args.json:
+        return _ask_json(live.current.matcher)
+    from adapters.console.render import render
+
+    bot = Bot(live)
+    words = " ".join(
+        getattr(args, {"ask": "question", "launch": "name", "digest": "topic"}.get(args.command, "x"), [])
+    )
+    reply = asyncio.run(bot.command(args.command, words))
+    Console().print(render(reply))
+    return 1 if reply.kind == "error" else 0

@@ -1,0 +1,71 @@
+"""Settings from environment variables and an optional `.env` file, validated once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Platform = Literal["console", "slack", "discord"]
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "console": (),
+    "slack": ("slack_bot_token", "slack_signing_secret"),
+    "discord": ("discord_token",),
+}
+
+
+class SettingsError(Exception):
+    """Settings are missing or malformed; the message names each variable and never shows a secret."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_platform: Platform = "console"
+    knowledge_dir: Path | None = None
+    knowledge_poll_seconds: float = Field(default=2.0, gt=0)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str | None = None
+    slack_admin_user_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    port: int = Field(default=3000, ge=1, le=65535)
+
+    discord_token: SecretStr | None = None
+    discord_api_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str | None = None
+    discord_guild_id: int | None = None
+    discord_shard_count: int | None = Field(default=None, ge=1)
+
+    @field_validator("slack_admin_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    def require(self, platform: Platform) -> None:
+        missing = [name.upper() for name in REQUIRED[platform] if getattr(self, name) is None]
+        if missing:
+            raise SettingsError(f"{platform} needs these environment variables set: {', '.join(missing)}")
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'keynote-bot.sqlite3'}"
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        lines = [
+            f"{'.'.join(str(p) for p in e['loc']).upper() or 'settings'}: {e['msg']}" for e in error.errors()
+        ]
+        raise SettingsError("invalid settings:\n" + "\n".join(lines)) from None

@@ -1,0 +1,18 @@
+"""Which language to answer in: Chinese when the question is mostly Chinese, English otherwise."""
+
+from __future__ import annotations
+
+import re
+
+from knowledge.models import Language
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+
+
+def detect_language(text: str) -> Language:
+    """Chinese if Han characters outnumber Latin words: `Graviton5有多少核心` is Chinese."""
+    han = len(_HAN.findall(text))
+    if han == 0:
+        return "en"
+    return "zh" if han >= len(_LATIN_WORD.findall(text)) else "en"
