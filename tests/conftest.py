@@ -21,3 +21,23 @@ def knowledge() -> Knowledge:
 @pytest.fixture
 def bot() -> Bot:
     return Bot(LiveKnowledge(BUNDLED_DIR))
+
+
+def write_fact(directory: Path, fact_id: str, answer_en: str, name: str = "facts.yaml") -> Path:
+    """A minimal valid knowledge file with one fact, for tests that need knowledge they can change."""
+    path = directory / name
+    path.write_text(
+        f"""facts:
+  - id: {fact_id}
+    topic: test
+    timestamp: "1:00"
+    questions:
+      en: ["What is {fact_id}?"]
+      zh: ["{fact_id}是什么？"]
+    answer:
+      en: "{answer_en}"
+      zh: "{answer_en}（中文）"
+""",
+        encoding="utf-8",
+    )
+    return path
