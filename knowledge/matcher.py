@@ -1,16 +1,39 @@
 """Answer a question from the knowledge, or abstain with suggestions.
 
-PLACEHOLDER INTERFACE: the real implementation replaces the bodies; the dataclasses and the public
-methods' signatures are the contract the bot relies on.
+Plain Python over an index built in advance: no I/O and no platform code at question time.
+Scoring, per candidate fact, in [0, 1]:
+
+- coverage: how much of the question's weight (IDF; unknown words weigh the most) the fact explains,
+- variant coverage: how much of the fact's closest question variant the question covers,
+- similarity: rapidfuzz ratio between the question and that variant, for near-verbatim questions.
+
+The mix is the confidence; below THRESHOLD the matcher abstains. It also abstains, whatever the
+score, when the question names a product the knowledge does not have (`Graviton6`, `M10g`, `2030`):
+a question about something else must not get the answer about its neighbour.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz
+
+from knowledge.index import Entry, Index, QueryTerm, build_index, resolve, unknown_series_member
 from knowledge.language import detect_language
 from knowledge.loader import Knowledge, Problem
 from knowledge.models import Fact, Language, Launch
+from knowledge.normalize import STOPWORDS, compact, has_digit, is_han, stem, words
+
+THRESHOLD = 0.5
+"""Answer at or above this confidence; chosen on the held-out questions in tests/test_matcher.py."""
+CANDIDATES = 40
+"""Facts re-ranked per question: enough for the right one to be among them, few enough to be fast."""
+SUGGESTIONS = 3
+_MIN_SUGGESTION = 0.2
+_WEIGHTS = (0.6, 0.25, 0.15)
+_PROPER_BOOST = 1.5
+_ABSTAIN_CAP = 0.25
+_AMBIGUOUS_MARGIN = 0.02
 
 
 @dataclass(frozen=True)
@@ -29,6 +52,8 @@ class Answer:
     text: str = ""
     timestamp: str | None = None
     suggestions: tuple[Suggestion, ...] = ()
+    unknown: tuple[str, ...] = ()
+    """Names in the question that the knowledge does not have (why it abstained)."""
 
 
 @dataclass(frozen=True)
@@ -37,26 +62,242 @@ class LaunchLookup:
     suggestions: tuple[Launch, ...] = ()
 
 
+@dataclass(frozen=True)
+class Query:
+    terms: tuple[QueryTerm, ...]
+    text: str
+    unknown_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Scored:
+    entry: Entry
+    score: float
+
+
 class Matcher:
-    def __init__(self, knowledge: Knowledge) -> None:
+    def __init__(self, knowledge: Knowledge, index: Index | None = None) -> None:
         self.knowledge = knowledge
+        self.index = index if index is not None else build_index(knowledge)
+        self._launch_names = [
+            (launch, key)
+            for launch in knowledge.launches.values()
+            for key in dict.fromkeys(compact(name) for name in (launch.name, launch.id, *launch.aliases))
+            if key
+        ]
 
     def ask(self, question: str) -> Answer:
         language = detect_language(question)
-        return Answer(question=question, answered=False, language=language, confidence=0.0)
+        query = self.query(question)
+        ranked = self.rank(query)
+        if not ranked:
+            return Answer(question=question, answered=False, language=language, confidence=0.0)
+        best = ranked[0]
+        confidence = best.score
+        if query.unknown_names:
+            confidence = min(confidence, _ABSTAIN_CAP)
+        if confidence >= THRESHOLD:
+            fact = best.entry.fact
+            return Answer(
+                question=question,
+                answered=True,
+                language=language,
+                confidence=confidence,
+                fact=fact,
+                text=fact.answer.get(language),
+                timestamp=fact.timestamp,
+            )
+        suggestions = tuple(
+            Suggestion(s.entry.fact.id, s.entry.fact.canonical_question(language))
+            for s in ranked[:SUGGESTIONS]
+            if s.score >= _MIN_SUGGESTION
+        )
+        return Answer(
+            question=question,
+            answered=False,
+            language=language,
+            confidence=confidence,
+            suggestions=suggestions,
+            unknown=query.unknown_names,
+        )
+
+    def query(self, question: str) -> Query:
+        """The question's terms, weighted, with misspellings resolved and unknown names set aside."""
+        index = self.index
+        tokens = words(question)
+        terms: list[QueryTerm] = []
+        unknown: list[str] = []
+        skip_next = False
+        for position, token in enumerate(tokens):
+            if skip_next:
+                skip_next = False
+                continue
+            text = token.text
+            if is_han(text):
+                for term in index.han(text):
+                    if term in index.df:
+                        terms.append(QueryTerm(term, index.idf(term), True, source=text))
+                    elif len(term) == 1:
+                        terms.append(QueryTerm(term, index.unknown_weight, False, source=text))
+                continue
+            if text in STOPWORDS:
+                continue
+            following = tokens[position + 1].text if position + 1 < len(tokens) else ""
+            if text.isalpha() and following.isdigit() and len(following) <= 2:
+                merged = self._known(text + following, token.proper)
+                if merged is not None:
+                    terms.append(merged)
+                    skip_next = True
+                    word = self._known(stem(text), token.proper)
+                    if word is not None:
+                        terms.append(word)
+                    continue
+                if unknown_series_member(index, text + following):
+                    unknown.append(text + following)
+                    continue
+            term = stem(text)
+            known = self._known(term, token.proper)
+            if known is not None:
+                terms.append(known)
+            elif has_digit(term):
+                unknown.append(term)
+            else:
+                weight = index.unknown_weight * (_PROPER_BOOST if token.proper else 1.0)
+                terms.append(QueryTerm(term, weight, False, source=text))
+        return Query(tuple(terms), " ".join(t.text for t in tokens), tuple(unknown))
+
+    def _known(self, term: str, proper: bool) -> QueryTerm | None:
+        index = self.index
+        if term in index.df:
+            return QueryTerm(term, index.idf(term), True, source=term)
+        if is_han(term):
+            return None
+        resolved = resolve(index, term)
+        if resolved is None:
+            return None
+        return QueryTerm(resolved[0], index.idf(resolved[0]), True, credit=resolved[1], source=term)
+
+    def rank(self, query: Query) -> list[Scored]:
+        """Candidate facts by score, best first."""
+        if not query.terms:
+            return []
+        positions = self.index.candidates(query.terms, CANDIDATES)
+        ranked = [Scored(self.index.entries[p], self.score(query, self.index.entries[p])) for p in positions]
+        ranked.sort(key=lambda s: s.score, reverse=True)
+        return ranked
+
+    def score(self, query: Query, entry: Entry) -> float:
+        total = sum(t.weight for t in query.terms)
+        if total <= 0:
+            return 0.0
+        matched = 0.0
+        present: set[str] = set()
+        for term in query.terms:
+            if not term.known:
+                continue
+            if term.term in entry.asked:
+                matched += term.weight * term.credit
+                present.add(term.term)
+            elif term.term in entry.answered:
+                matched += term.weight * term.credit * 0.6
+        coverage = matched / total
+        best_variant = 0.0
+        best_similarity = 0.0
+        for variant in entry.variants:
+            weights = [self.index.idf(t) for t in variant.terms]
+            whole = sum(weights)
+            if whole > 0:
+                covered = sum(w for t, w in zip(variant.terms, weights, strict=True) if t in present)
+                best_variant = max(best_variant, covered / whole)
+            best_similarity = max(best_similarity, fuzz.ratio(query.text, variant.text) / 100)
+        a, b, c = _WEIGHTS
+        return a * coverage + b * best_variant + c * best_similarity
 
     def find_launch(self, name: str) -> LaunchLookup:
-        key = name.casefold().replace(" ", "")
-        for launch in self.knowledge.launches.values():
-            names = [launch.id, launch.name, *launch.aliases]
-            if any(key == n.casefold().replace(" ", "") for n in names):
-                return LaunchLookup(launch)
-        return LaunchLookup(None, tuple(list(self.knowledge.launches.values())[:3]))
+        """The launch a user means by `name` (fuzzy: `graviton 5`, `trn3`), else the closest three."""
+        key = compact(name)
+        if not key:
+            return LaunchLookup(None, tuple(list(self.knowledge.launches.values())[:SUGGESTIONS]))
+        scored = self._launch_scores(key)
+        if scored and scored[0][1] >= 85:
+            return LaunchLookup(scored[0][0])
+        return LaunchLookup(None, tuple(launch for launch, score in scored[:SUGGESTIONS] if score >= 40))
+
+    def _launch_scores(self, key: str) -> list[tuple[Launch, float]]:
+        best: dict[str, tuple[Launch, float]] = {}
+        for launch, candidate in self._launch_names:
+            score = _name_score(key, candidate)
+            if launch.id not in best or score > best[launch.id][1]:
+                best[launch.id] = (launch, score)
+        return sorted(best.values(), key=lambda pair: pair[1], reverse=True)
 
     def complete_launch(self, prefix: str, limit: int = 25) -> list[Launch]:
-        return list(self.knowledge.launches.values())[:limit]
+        """Launches for an autocomplete box: prefix matches first, then fuzzy ones."""
+        key = compact(prefix)
+        launches = list(self.knowledge.launches.values())
+        if not key:
+            return launches[:limit]
+        ranked: list[tuple[float, int, Launch]] = []
+        for order, (launch, score) in enumerate(self._launch_scores(key)):
+            names = [c for ln, c in self._launch_names if ln.id == launch.id]
+            if any(c.startswith(key) for c in names):
+                score = 200.0
+            elif any(key in c for c in names):
+                score = 150.0
+            else:
+                score = max(fuzz.partial_ratio(key, c) for c in names)
+            if score >= 70:
+                ranked.append((score, -order, launch))
+        ranked.sort(key=lambda item: (item[0], item[1]), reverse=True)
+        return [launch for _, _, launch in ranked[:limit]]
+
+
+def _name_score(key: str, candidate: str) -> float:
+    if key == candidate:
+        return 100.0
+    score = fuzz.ratio(key, candidate)
+    if has_digit(key) and "".join(c for c in key if c.isdigit()) != "".join(
+        c for c in candidate if c.isdigit()
+    ):
+        return min(score, 60.0)
+    if key[0] == candidate[0] and _in_order(key, candidate):
+        score = max(score, 90.0 if len(key) >= 3 else score)
+    return score
+
+
+def _in_order(short: str, long: str) -> bool:
+    remaining = iter(long)
+    return all(ch in remaining for ch in short)
 
 
 def ambiguous_facts(knowledge: Knowledge) -> list[Problem]:
-    """Warnings for pairs of facts whose question variants the matcher cannot tell apart."""
-    return []
+    """Warnings for pairs of facts whose question variants the matcher cannot tell apart.
+
+    Each variant is asked as a question; if another fact scores as high as (or higher than) the
+    fact the variant belongs to, a user asking it could get either answer.
+    """
+    matcher = Matcher(knowledge)
+    warnings: dict[tuple[str, str], Problem] = {}
+    for entry in matcher.index.entries:
+        own_id = entry.fact.id
+        for language in ("en", "zh"):
+            for variant in entry.fact.questions.get(language):
+                ranked = matcher.rank(matcher.query(variant))
+                own = next((s.score for s in ranked if s.entry.fact.id == own_id), 0.0)
+                for other in ranked:
+                    other_id = other.entry.fact.id
+                    if other_id == own_id or other.score < own - _AMBIGUOUS_MARGIN:
+                        continue
+                    pair = (min(own_id, other_id), max(own_id, other_id))
+                    if pair in warnings:
+                        continue
+                    warnings[pair] = Problem(
+                        knowledge.fact_files.get(own_id, "?"),
+                        f"question variant {variant!r} matches fact {other_id!r} "
+                        f"({knowledge.fact_files.get(other_id, '?')}) as well as its own "
+                        f"({other.score:.2f} vs {own:.2f}): the matcher cannot tell them apart",
+                        own_id,
+                        "questions",
+                        severity="warning",
+                    )
+    return list(warnings.values())

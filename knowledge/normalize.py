@@ -1,0 +1,286 @@
+"""Turn a chat message or a curated text into comparable terms.
+
+Chat messages carry Slack/Discord markup, emoji, full-width characters and stray punctuation that
+say nothing about the question; curated texts do not. Both go through the same pipeline so that a
+term in a question and a term in a fact compare equal when they mean the same thing.
+
+Chinese has no spaces: a run of Han characters becomes its characters (minus function characters)
+plus its character bigrams. Bigrams were measured against jieba segmentation on the Chinese questions
+in `benchmarks/tokenizers.py`: equally accurate here, and jieba costs ~0.7 s to load at start-up.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Slack: <@U123>, <@U123|name>, <#C1|name>, <!here>, <!subteam^S1|@team>; Discord: <@123>, <@!123>,
+# <@&123>, <#123>, <:name:123>, <a:name:123>, <t:1700000000:R>.
+_MENTION = re.compile(r"<(?:[@#!&]|a?:|t:)[^<>\s]*>")
+_LINK_WITH_TEXT = re.compile(r"<(?:https?://|mailto:)[^<>|\s]*\|([^<>]*)>")
+_ANGLE_LINK = re.compile(r"<(?:https?://|mailto:)[^<>\s]*>")
+_BARE_URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+")
+_AT_NAME = re.compile(r"(?<![\w.])@[\w.-]+")
+_EMOJI_CODE = re.compile(r":[a-z][a-z0-9_+-]*:", re.IGNORECASE)
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN_RUN = re.compile(f"[{_HAN}]+")
+# A Latin token: letters and digits, with `c++`-style pluses and decimal points kept.
+_WORD = re.compile(rf"[a-z0-9](?:[a-z0-9+]|\.(?=\d))*|[{_HAN}]+")
+_POSSESSIVE = re.compile(r"(?<=[a-z])['’]s\b")
+
+MAX_CHARS = 1000
+"""Questions are matched on their first MAX_CHARS characters; a chat question is never longer."""
+
+STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "anything",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "being",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "done",
+        "each",
+        "either",
+        "else",
+        "ever",
+        "for",
+        "from",
+        "get",
+        "gets",
+        "got",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "hello",
+        "her",
+        "here",
+        "hey",
+        "hi",
+        "him",
+        "his",
+        "how",
+        "however",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itll",
+        "just",
+        "know",
+        "let",
+        "lets",
+        "like",
+        "me",
+        "mean",
+        "more",
+        "most",
+        "my",
+        "no",
+        "not",
+        "now",
+        "of",
+        "off",
+        "ok",
+        "okay",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "out",
+        "over",
+        "please",
+        "pls",
+        "really",
+        "same",
+        "say",
+        "says",
+        "she",
+        "should",
+        "so",
+        "some",
+        "something",
+        "still",
+        "such",
+        "tell",
+        "than",
+        "thank",
+        "thanks",
+        "that",
+        "thats",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "thing",
+        "this",
+        "those",
+        "though",
+        "thru",
+        "to",
+        "too",
+        "u",
+        "um",
+        "us",
+        "vs",
+        "versus",
+        "very",
+        "via",
+        "want",
+        "was",
+        "we",
+        "were",
+        "what",
+        "whats",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "will",
+        "with",
+        "would",
+        "yes",
+        "yet",
+        "you",
+        "your",
+    ]
+)
+"""English function words: they carry no topic, so they neither help nor hurt a match."""
+
+HAN_STOP = frozenset(
+    "的了吗呢吧啊呀么嘛是在有和与及或个一请问下这那哪些什怎样多少几谁为吗您你我们他她它们就都也还又被把给对"
+)
+"""Chinese function characters, dropped from the unigram terms (bigrams keep them for context)."""
+
+
+@dataclass(frozen=True)
+class Token:
+    """One word of a question: `text` is comparable, `proper` says it was written like a name."""
+
+    text: str
+    proper: bool = False
+
+
+def strip_markup(text: str) -> str:
+    """Remove what chat platforms add around a question: mentions, links, emoji, channel names."""
+    text = unicodedata.normalize("NFKC", text)[:MAX_CHARS]
+    text = _LINK_WITH_TEXT.sub(r" \1 ", text)
+    text = _ANGLE_LINK.sub(" ", text)
+    text = _MENTION.sub(" ", text)
+    text = _BARE_URL.sub(" ", text)
+    text = _AT_NAME.sub(" ", text)
+    text = _EMOJI_CODE.sub(" ", text)
+    return "".join(" " if _is_symbol(ch) else ch for ch in text)
+
+
+def _is_symbol(ch: str) -> bool:
+    """Emoji, pictographs, their joiners and variation selectors."""
+    if ch in "\u200d\ufe0e\ufe0f\u20e3":
+        return True
+    return unicodedata.category(ch) in ("So", "Sk", "Cs", "Co") and ch not in "%+"
+
+
+def words(text: str) -> list[Token]:
+    """The words of a text in order, lower-cased, markup and punctuation gone; Han runs kept whole."""
+    cleaned = strip_markup(text)
+    cleaned = _POSSESSIVE.sub("", cleaned)
+    cleaned = cleaned.replace("'", "").replace("’", "")
+    tokens: list[Token] = []
+    for index, match in enumerate(re.finditer(rf"[A-Za-z0-9][A-Za-z0-9+.]*|[{_HAN}]+", cleaned)):
+        raw = match.group().rstrip(".")
+        if not raw:
+            continue
+        folded = raw.casefold()
+        for part in _WORD.findall(folded):
+            tokens.append(Token(part, _looks_proper(raw, index)))
+    return tokens
+
+
+def _looks_proper(raw: str, index: int) -> bool:
+    """Written like a product name: inner capitals (TwelveLabs), all capitals, or capitalised mid-sentence."""
+    if not raw[:1].isalpha() or not raw.isascii():
+        return False
+    if any(ch.isupper() for ch in raw[1:]) and not raw.isupper():
+        return True
+    if raw.isupper() and len(raw) > 1:
+        return True
+    return index > 0 and raw[0].isupper()
+
+
+def stem(word: str) -> str:
+    """Fold English inflections so `cores`/`core` and `optimise`/`optimize` compare equal."""
+    if not word.isalpha() or len(word) <= 3:
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith("sses"):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if word.endswith("ing") and len(word) > 6:
+        word = word[:-3]
+    elif word.endswith("ed") and len(word) > 5:
+        word = word[:-2]
+    if word.endswith("ise"):
+        word = word[:-3] + "ize"
+    return word.rstrip("e") if len(word) > 4 else word
+
+
+def han_terms(run: str) -> list[str]:
+    """Characters that carry meaning plus every character bigram of a Han run."""
+    unigrams = [ch for ch in run if ch not in HAN_STOP]
+    bigrams = [run[i : i + 2] for i in range(len(run) - 1)]
+    return unigrams + bigrams
+
+
+def is_han(term: str) -> bool:
+    return bool(_HAN_RUN.fullmatch(term))
+
+
+def has_digit(term: str) -> bool:
+    return any(ch.isdigit() for ch in term)
+
+
+def digits_of(term: str) -> str:
+    return "".join(ch for ch in term if ch.isdigit())
+
+
+def compact(text: str) -> str:
+    """A text reduced to its letters, digits and Han characters: for comparing names."""
+    return "".join(token.text for token in words(text))
