@@ -1,0 +1,158 @@
+"""Digest schedules: parsed from what a channel manager types, and their next run times.
+
+A schedule is a five-field cron expression read in a time zone; the friendly forms (`daily 09:00`,
+`weekdays 09:00`, `weekly mon 09:00`) are spelled as cron too, so there is one way to compute runs.
+
+Runs follow the wall clock of the zone. Across a daylight-saving change that means:
+- a wall time that does not exist (02:30 on the spring-forward night) runs at the same distance past
+  the gap (03:30 the new offset): the digest is late that day, never dropped;
+- a wall time that happens twice (01:30 on the fall-back night) runs once, at its first occurrence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import CroniterError, croniter
+
+MIN_INTERVAL = timedelta(hours=1)
+"""The shortest gap allowed between two posts, so a typo cannot turn a digest into spam."""
+
+_DAYS = {
+    "mon": "1",
+    "tue": "2",
+    "wed": "3",
+    "thu": "4",
+    "fri": "5",
+    "sat": "6",
+    "sun": "0",
+}
+_DAY_NAMES = {
+    **{day: day for day in _DAYS},
+    "monday": "mon",
+    "tuesday": "tue",
+    "tues": "tue",
+    "wednesday": "wed",
+    "thursday": "thu",
+    "thur": "thu",
+    "thurs": "thu",
+    "friday": "fri",
+    "saturday": "sat",
+    "sunday": "sun",
+}
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,\-?]+$")
+_FRIENDLY = ("daily", "weekdays", "weekly")
+_SEARCH_LIMIT = 1000
+
+
+class ScheduleError(ValueError):
+    """The schedule cannot be used; the message says what is wrong, for the person who typed it."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    cron: str
+    timezone: str
+    text: str
+    """What the manager typed (`weekdays 09:00`), shown back in `/digest list`."""
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def next_run(self, after: datetime) -> datetime:
+        """The first run strictly after `after` (an aware datetime), in UTC."""
+        return next_run(self.cron, self.zone, after)
+
+
+def parse_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError(
+            f"unknown time zone “{name}”: use a name like UTC, Europe/London or Asia/Shanghai"
+        ) from None
+    return name
+
+
+def parse_schedule(words: list[str], timezone: str = "UTC") -> tuple[Schedule, list[str]]:
+    """A schedule from the first words; returns it with the words left over (the topic)."""
+    if not words:
+        raise ScheduleError("missing schedule: try `daily 09:00`, `weekdays 09:00` or `weekly mon 09:00`")
+    timezone = parse_timezone(timezone)
+    head = words[0].casefold()
+    if head in _FRIENDLY:
+        cron, used = _friendly(head, words[1:])
+    else:
+        cron, used = _cron(words)
+    schedule = Schedule(cron=cron, timezone=timezone, text=" ".join(words[:used]))
+    _check_interval(schedule)
+    return schedule, words[used:]
+
+
+def _hour_minute(word: str | None, form: str) -> tuple[int, int]:
+    match = _TIME.match(word or "")
+    if match is None:
+        shown = f"“{word}”" if word else "nothing"
+        raise ScheduleError(f"`{form}` needs a 24-hour time like 09:00, got {shown}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _friendly(form: str, rest: list[str]) -> tuple[str, int]:
+    if form == "weekly":
+        day = _DAY_NAMES.get(rest[0].casefold()) if rest else None
+        if day is None:
+            shown = f"“{rest[0]}”" if rest else "nothing"
+            raise ScheduleError(f"`weekly` needs a day (mon, tue, … sun) then a time, got {shown}")
+        hour, minute = _hour_minute(rest[1] if len(rest) > 1 else None, f"weekly {day}")
+        return f"{minute} {hour} * * {_DAYS[day]}", 3
+    hour, minute = _hour_minute(rest[0] if rest else None, form)
+    days = "1-5" if form == "weekdays" else "*"
+    return f"{minute} {hour} * * {days}", 2
+
+
+def _cron(words: list[str]) -> tuple[str, int]:
+    fields = words[:5]
+    if len(fields) < 5 or not all(_CRON_FIELD.match(field) for field in fields):
+        raise ScheduleError(
+            f"“{' '.join(words)}” is not a schedule: use `daily 09:00`, `weekdays 09:00`, "
+            "`weekly mon 09:00` or a five-field cron expression like `0 9 * * 1-5`"
+        )
+    cron = " ".join(fields)
+    if not croniter.is_valid(cron):
+        raise ScheduleError(f"“{cron}” is not a valid cron expression (minute hour day month weekday)")
+    return cron, 5
+
+
+def _check_interval(schedule: Schedule) -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    previous = schedule.next_run(start)
+    for _ in range(48):
+        current = schedule.next_run(previous)
+        if current - previous < MIN_INTERVAL:
+            raise ScheduleError(f"“{schedule.text}” runs more than once an hour; digests are at most hourly")
+        previous = current
+
+
+def next_run(cron: str, zone: ZoneInfo, after: datetime) -> datetime:
+    """The first wall-clock match of `cron` in `zone` strictly after the instant `after`, in UTC.
+
+    croniter walks naive wall-clock times; each candidate is placed in the zone with fold=0, which
+    moves a time inside a spring-forward gap past the gap and picks the first of a repeated time.
+    """
+    if after.tzinfo is None:
+        raise ValueError("after must be an aware datetime")
+    wall = after.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+    walker = croniter(cron, wall - timedelta(minutes=1))
+    try:
+        for _ in range(_SEARCH_LIMIT):
+            candidate = walker.get_next(datetime).replace(tzinfo=zone, fold=0).astimezone(UTC)
+            if candidate > after:
+                return candidate
+    except CroniterError:
+        pass
+    raise ScheduleError(f"“{cron}” has no run in the foreseeable future")

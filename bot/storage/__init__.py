@@ -1,0 +1,5 @@
+"""Persistent state: digest subscriptions, feedback and missed questions (see store.py)."""
+
+from bot.storage.store import FactVotes, MissedQuestion, Storage, Subscription, database_url
+
+__all__ = ["FactVotes", "MissedQuestion", "Storage", "Subscription", "database_url"]

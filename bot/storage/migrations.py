@@ -1,0 +1,74 @@
+"""Versioned schema changes, applied in order at start-up so an upgrade never loses data.
+
+Why not Alembic: the schema is five small tables, the bot creates its own database on first start
+(no separate `alembic upgrade` step for operators to forget), and the steps must run unattended on
+SQLite and PostgreSQL alike. A `schema_version` row and an ordered list of steps give that:
+
+- `STEPS[n]` takes the schema from version n to n+1, inside one transaction together with the
+  version bump (PostgreSQL and SQLite, as this package drives it, both have transactional DDL), so
+  a failed step leaves the old version intact and is retried on the next start.
+- The version row is locked (`SELECT ... FOR UPDATE`; SQLite's `BEGIN IMMEDIATE`) while stepping, so
+  replicas starting together upgrade once and the others wait, then see the new version.
+- Steps only ever add: a later step alters tables with explicit DDL and never drops a column that
+  holds data. Step 1 creates the version-1 tables from tables.py; when a later step changes one of
+  those tables, step 1 must keep its version-1 shape (copy the old Table into this module then).
+  tests/test_storage.py reflects a migrated database and compares it with tables.py, so a change to
+  tables.py without a step fails the tests.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from bot.storage import tables
+
+log = logging.getLogger(__name__)
+
+
+def _initial(connection: Connection) -> None:
+    keep = [tables.meta, tables.subscriptions, tables.feedback, tables.unanswered]
+    tables.metadata.create_all(connection, tables=keep)
+
+
+STEPS: list[Callable[[Connection], None]] = [_initial]
+LATEST = len(STEPS)
+
+
+def migrate(engine: Engine) -> int:
+    """Bring the database to the latest version; return the version it was at before."""
+    _create_version_table(engine)
+    with engine.begin() as connection:
+        query = sa.select(tables.schema_version.c.version).where(tables.schema_version.c.id == 1)
+        version = connection.execute(query.with_for_update()).scalar_one()
+        if version > LATEST:
+            raise RuntimeError(
+                f"the database schema is version {version}, newer than this bot ({LATEST}): upgrade the bot"
+            )
+        for number in range(version, LATEST):
+            log.info("upgrading the database schema to version %d", number + 1)
+            STEPS[number](connection)
+        if version != LATEST:
+            connection.execute(
+                sa.update(tables.schema_version).where(tables.schema_version.c.id == 1).values(version=LATEST)
+            )
+    return version
+
+
+def _create_version_table(engine: Engine) -> None:
+    """Create the version table and its single row; a replica losing the race to create either is fine."""
+    try:
+        with engine.begin() as connection:
+            tables.schema_version.create(connection, checkfirst=True)
+    except (sa.exc.ProgrammingError, sa.exc.IntegrityError):
+        log.debug("schema_version created concurrently by another process")
+    try:
+        with engine.begin() as connection:
+            exists = connection.execute(sa.select(tables.schema_version.c.id)).first()
+            if exists is None:
+                connection.execute(sa.insert(tables.schema_version).values(id=1, version=0))
+    except sa.exc.IntegrityError:
+        log.debug("schema_version row inserted concurrently by another process")
