@@ -261,6 +261,7 @@ class Storage:
         now: datetime,
     ) -> Subscription:
         self.prepare()
+        next_run = schedule.next_run(now)
         values = {
             "platform": platform,
             "channel": channel,
@@ -270,11 +271,13 @@ class Storage:
             "topic": topic,
             "language": language,
             "created_at": now,
-            "next_run": schedule.next_run(now),
+            "next_run": next_run,
         }
         with self.engine.begin() as connection:
             result = connection.execute(sa.insert(tables.subscriptions).values(**values))
-            new_id = result.inserted_primary_key[0]
+            key = result.inserted_primary_key
+            assert key is not None, "an INSERT always has a primary key"
+            new_id = int(key[0])
         return Subscription(
             id=new_id,
             platform=platform,
@@ -282,7 +285,7 @@ class Storage:
             schedule=schedule,
             topic=topic,
             language=language,
-            next_run=values["next_run"],
+            next_run=next_run,
         )
 
     def subscriptions(self, platform: str, channel: str | None = None) -> list[Subscription]:
