@@ -1,0 +1,50 @@
+"""Who may manage the bot from Slack: workspace admins and owners, and the users named in settings."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+from slack_sdk.errors import SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+log = logging.getLogger(__name__)
+
+
+class Managers:
+    """Answers `can_manage(user)` from users.info, remembering each answer for `ttl` seconds."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        configured: Iterable[str] = (),
+        ttl: float = 600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.configured = frozenset(configured)
+        self.ttl = ttl
+        self.clock = clock
+        self._known: dict[str, tuple[bool, float]] = {}
+
+    async def can_manage(self, user: str | None) -> bool:
+        if not user:
+            return False
+        if user in self.configured:
+            return True
+        now = self.clock()
+        known = self._known.get(user)
+        if known is not None and known[1] > now:
+            return known[0]
+        try:
+            response = await self.client.users_info(user=user)
+        except SlackClientError as error:
+            log.warning("users.info failed for %s, treating as a regular user: %s", user, error)
+            return False
+        profile = response.get("user") or {}
+        allowed = bool(profile.get("is_admin") or profile.get("is_owner"))
+        if len(self._known) > 10_000:
+            self._known.clear()
+        self._known[user] = (allowed, now + self.ttl)
+        return allowed

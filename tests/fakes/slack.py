@@ -1,0 +1,203 @@
+"""A fake Slack on 127.0.0.1: the Web API under /api/{method}, response_url endpoints, Socket Mode.
+
+The real slack_sdk clients run against it unchanged (base_url points here, apps.connections.open hands
+out the websocket), so tests assert on exactly what the adapter sent to Slack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import WSMsgType, web
+
+TEAM_ID = "T0KEYNOTE"
+BOT_USER_ID = "UBOT00001"
+BOT_ID = "BBOT00001"
+USER_ID = "UUSER0001"
+ADMIN_ID = "UADMIN001"
+OWNER_ID = "UOWNER001"
+CHANNEL_ID = "C0GENERAL"
+DM_CHANNEL_ID = "D0DIRECT1"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Web API call as the fake received it, with the HTTP status it answered."""
+
+    method: str
+    params: dict[str, Any]
+    status: int
+    ok: bool
+
+
+@dataclass(frozen=True)
+class Canned:
+    status: int
+    body: dict[str, Any] | str
+    headers: dict[str, str]
+
+
+def _user(user_id: str, *, admin: bool = False, owner: bool = False) -> dict[str, Any]:
+    return {"id": user_id, "team_id": TEAM_ID, "name": user_id.lower(), "is_admin": admin, "is_owner": owner}
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.responses: list[tuple[str, dict[str, Any]]] = []
+        self.acks: list[dict[str, Any]] = []
+        self.users: dict[str, dict[str, Any]] = {
+            USER_ID: _user(USER_ID),
+            ADMIN_ID: _user(ADMIN_ID, admin=True),
+            OWNER_ID: _user(OWNER_ID, owner=True),
+        }
+        self.connections = 0
+        self._canned: dict[str, deque[Canned]] = defaultdict(deque)
+        self._changed = asyncio.Condition()
+        self._sockets: list[web.WebSocketResponse] = []
+        self._ts = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_get("/socket", self._socket)
+        self._runner = web.AppRunner(app, shutdown_timeout=0.5)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.port = int(self._runner.addresses[0][1])
+        return self
+
+    async def close(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, key: str) -> str:
+        return f"http://127.0.0.1:{self.port}/response/{key}"
+
+    # -- scripting and inspection --------------------------------------------------------------
+
+    def fail_next(
+        self, method: str, status: int, body: dict[str, Any] | str, headers: dict[str, str] | None = None
+    ) -> None:
+        """The next call of `method` gets this answer instead of the normal one."""
+        self._canned[method].append(Canned(status, body, headers or {}))
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    def posted(self, method: str = "chat.postMessage") -> list[dict[str, Any]]:
+        """The messages Slack accepted: successful calls of `method`."""
+        return [call.params for call in self.calls_to(method) if call.ok]
+
+    def responses_to(self, key: str) -> list[dict[str, Any]]:
+        return [body for k, body in self.responses if k == key]
+
+    async def wait_for(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+        async def until() -> None:
+            async with self._changed:
+                await self._changed.wait_for(condition)
+
+        await asyncio.wait_for(until(), timeout)
+
+    async def push(self, envelope: dict[str, Any]) -> None:
+        """Send a Socket Mode envelope over the connected websocket."""
+        await self.wait_for(lambda: any(not ws.closed for ws in self._sockets))
+        socket = next(ws for ws in self._sockets if not ws.closed)
+        await socket.send_str(json.dumps(envelope))
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # -- handlers -------------------------------------------------------------------------------
+
+    @staticmethod
+    async def _params(request: web.Request) -> dict[str, Any]:
+        raw = await request.text()
+        if request.content_type == "application/json":
+            params: dict[str, Any] = json.loads(raw) if raw else {}
+        else:
+            params = dict(parse_qsl(raw))
+        params.update(request.query)
+        for key in ("blocks",):
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        return params
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://keynote.example/",
+                "team": "Keynote",
+                "user": "keynote-bot",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
+            }
+        if method == "users.info":
+            user = self.users.get(str(params.get("user")))
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "apps.connections.open":
+            self.connections += 1
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
+        if method == "chat.postMessage":
+            ts = f"1764700000.{next(self._ts):06d}"
+            return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": {"ts": ts}}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"1764700000.{next(self._ts):06d}"}
+        return {"ok": True}
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        if self._canned[method]:
+            canned = self._canned[method].popleft()
+            ok = isinstance(canned.body, dict) and bool(canned.body.get("ok")) and canned.status == 200
+            self.calls.append(Call(method, params, canned.status, ok))
+            await self._notify()
+            if isinstance(canned.body, dict):
+                return web.json_response(canned.body, status=canned.status, headers=canned.headers)
+            return web.Response(text=canned.body, status=canned.status, headers=canned.headers)
+        body = self._answer(method, params)
+        self.calls.append(Call(method, params, 200, bool(body["ok"])))
+        await self._notify()
+        return web.json_response(body)
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        self.responses.append((request.match_info["key"], await request.json()))
+        await self._notify()
+        return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_str(
+            json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}})
+        )
+        await self._notify()
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                self.acks.append(json.loads(message.data))
+                await self._notify()
+        await self._notify()
+        return ws
