@@ -1,0 +1,286 @@
+"""Discord events in, neutral replies out: mentions and DMs, slash commands, button clicks, digests.
+
+Everything a user says goes to the Bot (message, command, action); this module only translates.
+Every send carries AllowedMentions.none(), so text echoed from a question never pings anyone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Awaitable, Iterator
+from typing import Any
+
+import discord
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from adapters.discord.commands import build_tree, sync_commands
+from adapters.discord.components import CustomIds
+from adapters.discord.render import messages
+from bot.app import Bot
+from bot.context import Context
+from bot.replies import Reply, Section
+from bot.runtime import background
+from bot.settings import Settings
+from knowledge.models import Language
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+DEFER_AFTER = 2.0
+"""Seconds to wait for the bot before deferring: Discord drops an interaction not answered within 3 s.
+Answers come from memory in milliseconds, so almost every command is answered directly (type 4)."""
+
+_TEXTS: dict[str, tuple[str, str]] = {
+    "expired": (
+        "This button has expired; please ask the question again.",
+        "这个按钮已过期，请重新提问。",
+    ),
+    "failed": ("Sorry, something went wrong; please try again.", "抱歉，出了点问题，请重试。"),
+}
+
+
+def _notice(key: str, language: Language) -> Reply:
+    en, zh = _TEXTS[key]
+    text = zh if language == "zh" else en
+    return Reply(kind="error", language=language, private=True, sections=[Section(text=text)])
+
+
+def _language(interaction: discord.Interaction) -> Language:
+    return "zh" if str(interaction.locale).startswith("zh") else "en"
+
+
+def intents() -> discord.Intents:
+    """No privileged intents: Discord still sends the content of DMs and of messages mentioning the bot."""
+    chosen = discord.Intents.none()
+    chosen.guilds = True
+    chosen.guild_messages = True
+    chosen.dm_messages = True
+    return chosen
+
+
+class KeynoteClient(discord.Client):
+    def __init__(self, adapter: DiscordAdapter, **options: Any) -> None:
+        super().__init__(**options)
+        self.adapter = adapter
+
+    async def setup_hook(self) -> None:
+        await self.adapter.setup()
+
+    async def on_message(self, message: discord.Message) -> None:
+        await self.adapter.on_message(message)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        await self.adapter.on_interaction(interaction)
+
+
+class ShardedKeynoteClient(KeynoteClient, discord.AutoShardedClient):
+    """The same client on discord.py's own sharding (DISCORD_SHARD_COUNT)."""
+
+
+class DiscordAdapter:
+    platform = "discord"
+
+    def __init__(self, bot: Bot, settings: Settings, *, defer_after: float = DEFER_AFTER) -> None:
+        self.bot = bot
+        self.settings = settings
+        self.defer_after = defer_after
+        self.ids = CustomIds()
+        options: dict[str, Any] = {"intents": intents(), "allowed_mentions": NO_MENTIONS}
+        if settings.discord_shard_count is not None:
+            self.client: KeynoteClient = ShardedKeynoteClient(
+                self, shard_count=settings.discord_shard_count, **options
+            )
+        else:
+            self.client = KeynoteClient(self, **options)
+        self.tree = build_tree(self.client, self.command, self.complete_launch)
+
+    async def setup(self) -> None:
+        """After login, before the gateway: make sure Discord has the current slash commands."""
+        application_id = self.client.application_id
+        if application_id is None:
+            log.error("Discord did not say which application this token belongs to; commands not synced")
+            return
+        try:
+            await sync_commands(
+                self.tree, application_id, self.settings.discord_guild_id, self.settings.data_dir
+            )
+        except discord.HTTPException as error:
+            log.error("syncing slash commands failed (%s); mentions and DMs still work", error)
+
+    # messages
+
+    async def on_message(self, message: discord.Message) -> None:
+        me = self.client.user
+        if me is None or message.author.bot or message.author.id == me.id:
+            return
+        if message.guild is not None and not _mentions(message, me.id):
+            return
+        question = _strip_mentions(message, me.id)
+        reply = await self.bot.message(question, _message_context(message))
+        await self._send(message.channel, reply, reference=message)
+
+    async def post(self, channel: str, reply: Reply) -> None:
+        """Send a reply unprompted (a scheduled digest) to a channel id; a failure is logged."""
+        await self._send(self.client.get_partial_messageable(int(channel)), reply)
+
+    async def _send(
+        self, channel: discord.abc.Messageable, reply: Reply, *, reference: discord.Message | None = None
+    ) -> bool:
+        try:
+            for n, part in enumerate(messages(reply)):
+                options: dict[str, Any] = {"embeds": part.embeds, "allowed_mentions": NO_MENTIONS}
+                view = self.ids.view(part.buttons)
+                if view is not None:
+                    options["view"] = view
+                if n == 0 and reference is not None:
+                    options["reference"] = reference.to_reference(fail_if_not_exists=False)
+                    options["mention_author"] = False
+                await channel.send(**options)
+        except discord.HTTPException as error:
+            log.error("sending a %s reply to channel %s failed: %s", reply.kind, _channel_id(channel), error)
+            return False
+        return True
+
+    # interactions
+
+    def complete_launch(self, prefix: str) -> list[tuple[str, str]]:
+        matcher = self.bot.live.current.matcher
+        return [(launch.name, launch.id) for launch in matcher.complete_launch(prefix)]
+
+    async def command(self, interaction: discord.Interaction, name: str, args: str) -> None:
+        await self._answer(interaction, self.bot.command(name, args, _interaction_context(interaction)))
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Button clicks (application commands go through the command tree)."""
+        if interaction.type is not discord.InteractionType.component or interaction.data is None:
+            return
+        custom_id = str(interaction.data.get("custom_id", ""))
+        click = self.ids.decode(custom_id)
+        if click is None:
+            return
+        if click.value is None:
+            await self._respond(interaction, _notice("expired", _language(interaction)), deferred=False)
+            return
+        await self._answer(
+            interaction, self.bot.action(click.action, click.value, _interaction_context(interaction))
+        )
+
+    async def _answer(self, interaction: discord.Interaction, work: Awaitable[Reply]) -> None:
+        """Answer directly when the bot is quick, else defer (type 5) within Discord's 3 s and follow up."""
+        task = asyncio.ensure_future(work)
+        deferred = False
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.defer_after)
+            if not done:
+                await interaction.response.defer(thinking=True)
+                deferred = True
+            reply = await task
+        except discord.HTTPException as error:
+            log.error("deferring interaction %s failed: %s", interaction.id, error)
+            task.cancel()
+            return
+        except Exception:
+            log.exception("the bot failed on interaction %s", interaction.id)
+            reply = _notice("failed", _language(interaction))
+        await self._respond(interaction, reply, deferred=deferred)
+
+    async def _respond(self, interaction: discord.Interaction, reply: Reply, *, deferred: bool) -> None:
+        try:
+            if deferred and reply.private:
+                # The "thinking" placeholder is public; a private reply replaces it with an ephemeral one.
+                await interaction.delete_original_response()
+            for n, part in enumerate(messages(reply)):
+                options: dict[str, Any] = {
+                    "embeds": part.embeds,
+                    "ephemeral": reply.private,
+                    "allowed_mentions": NO_MENTIONS,
+                }
+                view = self.ids.view(part.buttons)
+                if view is not None:
+                    options["view"] = view
+                if n == 0 and not interaction.response.is_done():
+                    await interaction.response.send_message(**options)
+                else:
+                    await interaction.followup.send(**options)
+        except discord.HTTPException as error:
+            log.error("answering interaction %s failed: %s", interaction.id, error)
+
+
+def _mentions(message: discord.Message, my_id: int) -> bool:
+    """Mentioned by user mention or the bot's own role; @everyone and @here do not count."""
+    if my_id in message.raw_mentions or any(user.id == my_id for user in message.mentions):
+        return True
+    own_role = message.guild.self_role if message.guild is not None else None
+    return own_role is not None and own_role in message.role_mentions
+
+
+def _strip_mentions(message: discord.Message, my_id: int) -> str:
+    text = re.sub(rf"<@!?{my_id}>", " ", message.content)
+    own_role = message.guild.self_role if message.guild is not None else None
+    if own_role is not None:
+        text = text.replace(own_role.mention, " ")
+    return text.strip()
+
+
+def _message_context(message: discord.Message) -> Context:
+    can_manage = False
+    channel = message.channel
+    if isinstance(message.author, discord.Member) and isinstance(
+        channel, discord.abc.GuildChannel | discord.Thread
+    ):
+        can_manage = channel.permissions_for(message.author).manage_channels
+    return Context(
+        platform="discord", channel=str(channel.id), user=str(message.author.id), can_manage=can_manage
+    )
+
+
+def _interaction_context(interaction: discord.Interaction) -> Context:
+    return Context(
+        platform="discord",
+        channel=str(interaction.channel_id),
+        user=str(interaction.user.id),
+        can_manage=interaction.guild_id is not None and interaction.permissions.manage_channels,
+    )
+
+
+def _channel_id(channel: discord.abc.Messageable) -> str:
+    return str(getattr(channel, "id", "?"))
+
+
+@contextlib.contextmanager
+def endpoints(settings: Settings) -> Iterator[None]:
+    """Point discord.py at DISCORD_API_URL and DISCORD_GATEWAY_URL (a proxy, or the tests' fake)."""
+    saved = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    Route.BASE = settings.discord_api_url.rstrip("/")
+    if settings.discord_gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+    try:
+        yield
+    finally:
+        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+async def serve(adapter: DiscordAdapter) -> None:
+    """Connect and answer until cancelled; the gateway reconnects (or resumes) by itself."""
+    settings = adapter.settings
+    if settings.discord_token is None:
+        raise SystemExit("discord needs DISCORD_TOKEN")
+    with endpoints(settings):
+        async with background(adapter.bot, settings, poster=adapter), adapter.client:
+            try:
+                await adapter.client.start(settings.discord_token.get_secret_value())
+            except discord.LoginFailure:
+                log.error(
+                    "Discord rejected DISCORD_TOKEN: copy the bot token from the Developer Portal again"
+                )
+                raise SystemExit(1) from None
+
+
+async def run(bot: Bot, settings: Settings) -> None:
+    """`python -m bot run discord`."""
+    await serve(DiscordAdapter(bot, settings))

@@ -1,0 +1,365 @@
+"""The Discord adapter on the wire: the real discord.py client against a fake Discord on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.discord.adapter import DiscordAdapter, serve
+from bot.app import Bot
+from bot.context import Context
+from bot.replies import Reply
+from bot.settings import Settings
+from tests.fakes.discord import (
+    APP_ID,
+    BOT_ID,
+    CHANNEL_ID,
+    DM_CHANNEL_ID,
+    GUILD_ID,
+    MANAGER_ID,
+    MANAGER_ROLE_ID,
+    OTHER_BOT_ID,
+    USER_ID,
+    FakeDiscord,
+    RateLimit,
+    Request,
+    Sent,
+    member,
+    message_payload,
+    user,
+)
+
+EPHEMERAL = 64
+MESSAGES = f"/channels/{CHANNEL_ID}/messages"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    server = FakeDiscord()
+    await server.start()
+    yield server
+    await server.close()
+
+
+def settings_for(fake: FakeDiscord, data_dir: Path, **extra: Any) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        discord_token="fake-token",
+        discord_api_url=fake.api_url,
+        discord_gateway_url=fake.gateway_url,
+        data_dir=data_dir,
+        **extra,
+    )
+
+
+@contextlib.asynccontextmanager
+async def connected(
+    adapter: DiscordAdapter, fake: FakeDiscord, shards: int = 1
+) -> AsyncIterator[asyncio.Task[None]]:
+    """Run the adapter until the block ends; the client task must stay alive throughout."""
+    expected = fake.identifies() + shards
+    task = asyncio.create_task(serve(adapter))
+    try:
+        await fake.wait_for(lambda: fake.identifies() >= expected or task.done())
+        assert not task.done(), task.exception()
+        yield task
+        assert not task.done(), task.exception()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.fixture
+async def adapter(bot: Bot, fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[DiscordAdapter]:
+    discord_adapter = DiscordAdapter(bot, settings_for(fake, tmp_path))
+    async with connected(discord_adapter, fake):
+        yield discord_adapter
+
+
+def guild_message(
+    fake: FakeDiscord, content: str, *, mention: bool = True, author_id: str = USER_ID, **kw: Any
+) -> dict[str, Any]:
+    author = member(author_id, "ada", roles=kw.pop("roles", []))
+    return message_payload(
+        fake.next_id(),
+        CHANNEL_ID,
+        content,
+        author["user"] | {"bot": kw.pop("bot", False)},
+        guild_id=GUILD_ID,
+        author_member=author,
+        mentions=[user(BOT_ID, "keynote-bot", bot=True)] if mention else [],
+        **kw,
+    )
+
+
+def assert_inert(request: Request) -> None:
+    body = request.body or {}
+    payload = body.get("data", body) if "type" in body else body
+    assert payload["allowed_mentions"]["parse"] == []
+
+
+async def test_a_mention_in_a_channel_is_answered_as_a_reply(
+    adapter: DiscordAdapter, fake: FakeDiscord
+) -> None:
+    message = guild_message(
+        fake, f"<@{BOT_ID}> how many cores does Graviton5 have? @everyone <@&{MANAGER_ROLE_ID}>"
+    )
+    await fake.dispatch("MESSAGE_CREATE", message)
+
+    request = await fake.wait_request("POST", MESSAGES)
+    assert str(request.body["message_reference"]["message_id"]) == message["id"]
+    assert_inert(request)
+    sent = Sent.of(request)
+    assert len(sent.embeds) == 1
+    assert sent.text()
+
+
+async def test_messages_without_a_mention_and_from_bots_are_ignored(
+    adapter: DiscordAdapter, fake: FakeDiscord
+) -> None:
+    await fake.dispatch(
+        "MESSAGE_CREATE", guild_message(fake, "how many cores does Graviton5 have?", mention=False)
+    )
+    await fake.dispatch(
+        "MESSAGE_CREATE", guild_message(fake, f"<@{BOT_ID}> hi", author_id=OTHER_BOT_ID, bot=True)
+    )
+    everyone = guild_message(fake, "@everyone what is S3 Vectors?", mention=False, mention_everyone=True)
+    await fake.dispatch("MESSAGE_CREATE", everyone)
+    last = guild_message(fake, f"<@{BOT_ID}> what is S3 Vectors?")
+    await fake.dispatch("MESSAGE_CREATE", last)
+
+    request = await fake.wait_request("POST", MESSAGES)
+    assert str(request.body["message_reference"]["message_id"]) == last["id"]
+    assert len(fake.find("POST", "/messages")) == 1
+
+
+async def test_a_direct_message_is_answered_without_a_mention(
+    adapter: DiscordAdapter, fake: FakeDiscord
+) -> None:
+    message = message_payload(fake.next_id(), DM_CHANNEL_ID, "/help", user(USER_ID, "ada"))
+    await fake.dispatch("MESSAGE_CREATE", message)
+
+    request = await fake.wait_request("POST", f"/channels/{DM_CHANNEL_ID}/messages")
+    assert str(request.body["message_reference"]["message_id"]) == message["id"]
+    assert "keynote-bot" in Sent.of(request).embeds[0]["title"]
+
+
+async def test_an_empty_mention_and_a_4000_character_message_get_clear_replies(
+    adapter: DiscordAdapter, fake: FakeDiscord
+) -> None:
+    await fake.dispatch("MESSAGE_CREATE", guild_message(fake, f"<@{BOT_ID}>"))
+    first = Sent.of(await fake.wait_request("POST", MESSAGES))
+    assert "Ask me a question about the keynote" in first.text()
+
+    await fake.dispatch("MESSAGE_CREATE", guild_message(fake, f"<@{BOT_ID}> " + "why " * 1000))
+    second = Sent.of(await fake.wait_request("POST", MESSAGES, count=2))
+    assert "4,000 characters long" in second.text()
+
+
+async def test_only_channel_managers_may_reload(adapter: DiscordAdapter, fake: FakeDiscord) -> None:
+    await fake.dispatch("MESSAGE_CREATE", guild_message(fake, f"<@{BOT_ID}> /reload"))
+    refused = Sent.of(await fake.wait_request("POST", MESSAGES))
+    assert "Only channel managers" in refused.text()
+
+    manager = guild_message(fake, f"<@{BOT_ID}> /reload", author_id=MANAGER_ID, roles=[MANAGER_ROLE_ID])
+    await fake.dispatch("MESSAGE_CREATE", manager)
+    done = Sent.of(await fake.wait_request("POST", MESSAGES, count=2))
+    assert "Knowledge reloaded" in done.text()
+
+
+async def test_slash_ask_is_answered_directly(adapter: DiscordAdapter, fake: FakeDiscord) -> None:
+    await fake.dispatch("INTERACTION_CREATE", fake.slash("ask", {"question": "what is S3 Vectors?"}))
+
+    request = await fake.wait_request("POST", "/callback")
+    assert request.body["type"] == 4
+    assert_inert(request)
+    assert request.body["data"]["embeds"]
+    assert not request.body["data"].get("flags", 0) & EPHEMERAL
+
+
+async def test_an_empty_slash_ask_gets_an_ephemeral_hint(adapter: DiscordAdapter, fake: FakeDiscord) -> None:
+    await fake.dispatch("INTERACTION_CREATE", fake.slash("ask", {}, dm=True))
+
+    request = await fake.wait_request("POST", "/callback")
+    assert request.body["type"] == 4
+    assert request.body["data"]["flags"] & EPHEMERAL
+    assert "Ask me a question about the keynote" in Sent.of(request).text()
+
+
+async def test_an_unknown_launch_offers_the_closest_as_buttons(
+    adapter: DiscordAdapter, fake: FakeDiscord
+) -> None:
+    await fake.dispatch("INTERACTION_CREATE", fake.slash("launch", {"name": "no such thing"}))
+
+    request = await fake.wait_request("POST", "/callback")
+    data = request.body["data"]
+    assert data["flags"] & EPHEMERAL
+    assert "No launch called “no such thing”" in Sent.of(request).text()
+    buttons = [button for row in data["components"] for button in row["components"]]
+    assert buttons
+    assert all(button["custom_id"].startswith("kb:launch:") for button in buttons)
+
+
+async def test_launch_names_autocomplete(adapter: DiscordAdapter, fake: FakeDiscord) -> None:
+    await fake.dispatch("INTERACTION_CREATE", fake.autocomplete("launch", "name", "grav"))
+
+    request = await fake.wait_request("POST", "/callback")
+    assert request.body["type"] == 8
+    choices = request.body["data"]["choices"]
+    knowledge = adapter.bot.live.current.knowledge
+    assert 0 < len(choices) <= 25
+    assert all(choice["value"] in knowledge.launches for choice in choices)
+    assert choices[0]["name"] == knowledge.launches[choices[0]["value"]].name
+
+
+async def test_the_digest_command_sends_the_digest(adapter: DiscordAdapter, fake: FakeDiscord) -> None:
+    await fake.dispatch("INTERACTION_CREATE", fake.slash("digest", {}))
+
+    request = await fake.wait_request("POST", "/callback")
+    assert Sent.of(request).embeds[0]["title"] == "AWS re:Invent 2025 keynote digest"
+
+
+async def test_clicking_a_suggestion_asks_it_and_feedback_is_acknowledged_privately(
+    adapter: DiscordAdapter, fake: FakeDiscord
+) -> None:
+    await fake.dispatch("INTERACTION_CREATE", fake.click("kb:ask:what is S3 Vectors?"))
+    answered = await fake.wait_request("POST", "/callback")
+    assert answered.body["type"] == 4
+    assert not answered.body["data"].get("flags", 0) & EPHEMERAL
+    assert Sent.of(answered).embeds
+
+    fact_id = next(iter(adapter.bot.live.current.knowledge.facts))
+    await fake.dispatch("INTERACTION_CREATE", fake.click(f"kb:feedback_up:{fact_id}"))
+    thanks = await fake.wait_request("POST", "/callback", count=2)
+    assert thanks.body["data"]["flags"] & EPHEMERAL
+    assert "Thanks for the feedback" in Sent.of(thanks).text()
+
+
+async def test_a_long_suggestion_fits_a_custom_id_and_expires_after_a_restart(
+    adapter: DiscordAdapter, fake: FakeDiscord
+) -> None:
+    question = "how many cores " * 10
+    custom_id = adapter.ids.encode("ask", question)
+    assert len(custom_id) <= 100
+    await fake.dispatch("INTERACTION_CREATE", fake.click(custom_id, locale="zh-CN"))
+    answered = await fake.wait_request("POST", "/callback")
+    assert not answered.body["data"].get("flags", 0) & EPHEMERAL
+
+    adapter.ids = type(adapter.ids)()
+    await fake.dispatch("INTERACTION_CREATE", fake.click(custom_id, locale="zh-CN"))
+    expired = await fake.wait_request("POST", "/callback", count=2)
+    assert expired.body["data"]["flags"] & EPHEMERAL
+    assert "按钮已过期" in Sent.of(expired).text()
+
+
+class GatedBot(Bot):
+    """A bot that answers only when the test opens the gate: stands in for a slow answer."""
+
+    def __init__(self, bot: Bot) -> None:
+        super().__init__(bot.live)
+        self.gate = asyncio.Event()
+
+    async def command(self, name: str, args: str, ctx: Context | None = None) -> Reply:
+        await self.gate.wait()
+        return await super().command(name, args, ctx or Context())
+
+
+async def test_a_slow_answer_is_deferred_then_followed_up(
+    bot: Bot, fake: FakeDiscord, tmp_path: Path
+) -> None:
+    slow = GatedBot(bot)
+    adapter = DiscordAdapter(slow, settings_for(fake, tmp_path), defer_after=0.01)
+    async with connected(adapter, fake):
+        await fake.dispatch("INTERACTION_CREATE", fake.slash("digest", {}))
+        deferred = await fake.wait_request("POST", "/callback")
+        assert deferred.body["type"] == 5
+        slow.gate.set()
+        follow_up = await fake.wait_request("POST", f"/webhooks/{APP_ID}/")
+        assert Sent.of(follow_up).embeds[0]["title"] == "AWS re:Invent 2025 keynote digest"
+        assert_inert(follow_up)
+
+        await fake.dispatch("INTERACTION_CREATE", fake.slash("launch", {"name": "no such thing"}))
+        await fake.wait_request("POST", "/callback", count=2)
+        private = await fake.wait_request("POST", f"/webhooks/{APP_ID}/", count=2)
+        assert fake.find("DELETE", "/messages/@original")
+        assert private.body["flags"] & EPHEMERAL
+
+
+async def test_commands_sync_once_and_not_again_when_unchanged(
+    bot: Bot, fake: FakeDiscord, tmp_path: Path
+) -> None:
+    async with connected(DiscordAdapter(bot, settings_for(fake, tmp_path)), fake):
+        sync = await fake.wait_request("PUT", f"/applications/{APP_ID}/commands")
+    names = {command["name"]: command for command in sync.body}
+    assert set(names) == {"ask", "launch", "digest"}
+    assert names["launch"]["options"][0]["autocomplete"] is True
+
+    async with connected(DiscordAdapter(bot, settings_for(fake, tmp_path)), fake):
+        pass
+    assert len(fake.find("PUT", "/commands")) == 1
+    assert len(fake.find("GET", f"/applications/{APP_ID}/commands")) == 1
+
+    guild_settings = settings_for(fake, tmp_path, discord_guild_id=int(GUILD_ID))
+    async with connected(DiscordAdapter(bot, guild_settings), fake):
+        guild_sync = await fake.wait_request("PUT", f"/guilds/{GUILD_ID}/commands")
+    assert {command["name"] for command in guild_sync.body} == {"ask", "launch", "digest"}
+
+
+async def test_a_429_is_waited_out(adapter: DiscordAdapter, fake: FakeDiscord) -> None:
+    fake.rate_limits.append(RateLimit("POST", MESSAGES, retry_after=0.05))
+    await fake.dispatch("MESSAGE_CREATE", guild_message(fake, f"<@{BOT_ID}> /help"))
+
+    retried = await fake.wait_request("POST", MESSAGES, count=2)
+    assert retried.body["embeds"]
+    assert fake.rate_limits[0].count == 0
+
+
+async def test_a_failed_send_is_logged_and_the_bot_keeps_answering(
+    adapter: DiscordAdapter, fake: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.failures[("POST", MESSAGES)] = 403
+    with caplog.at_level(logging.ERROR, logger="adapters.discord"):
+        await fake.dispatch("MESSAGE_CREATE", guild_message(fake, f"<@{BOT_ID}> /help"))
+        await fake.wait_request("POST", MESSAGES)
+        await fake.wait_for(lambda: any("failed" in r.getMessage() for r in caplog.records))
+    fake.failures.clear()
+
+    await fake.dispatch("MESSAGE_CREATE", guild_message(fake, f"<@{BOT_ID}> /help"))
+    request = await fake.wait_request("POST", MESSAGES, count=2)
+    assert Sent.of(request).embeds
+
+
+async def test_a_dropped_gateway_is_resumed(adapter: DiscordAdapter, fake: FakeDiscord) -> None:
+    await fake.drop()
+    resume = await fake.wait_for(lambda: next((f for f in fake.gateway_frames if f.get("op") == 6), None))
+    assert resume["d"]["session_id"] == "session-0"
+    await fake.wait_for(lambda: 0 in fake.sockets)
+
+    await fake.dispatch("MESSAGE_CREATE", guild_message(fake, f"<@{BOT_ID}> /help"))
+    assert Sent.of(await fake.wait_request("POST", MESSAGES)).embeds
+
+
+async def test_post_delivers_a_digest_to_a_channel(adapter: DiscordAdapter, fake: FakeDiscord) -> None:
+    digest = await adapter.bot.command("digest", "")
+    await adapter.post(CHANNEL_ID, digest)
+
+    request = await fake.wait_request("POST", MESSAGES)
+    assert "message_reference" not in request.body
+    assert_inert(request)
+    assert Sent.of(request).embeds[0]["title"] == digest.title
+
+
+async def test_sharded_client_answers_on_every_shard(bot: Bot, fake: FakeDiscord, tmp_path: Path) -> None:
+    adapter = DiscordAdapter(bot, settings_for(fake, tmp_path, discord_shard_count=2))
+    async with connected(adapter, fake, shards=2):
+        shards = sorted(tuple(f["d"]["shard"]) for f in fake.gateway_frames if f.get("op") == 2)
+        assert shards == [(0, 2), (1, 2)]
+        message = message_payload(fake.next_id(), DM_CHANNEL_ID, "/help", user(USER_ID, "ada"))
+        await fake.dispatch("MESSAGE_CREATE", message, shard=1)
+        await fake.wait_request("POST", f"/channels/{DM_CHANNEL_ID}/messages")
