@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 
 from knowledge.loader import Knowledge
 from knowledge.models import LANGUAGES, Fact, Language
-from knowledge.normalize import STOPWORDS, Token, digits_of, han_terms, has_digit, is_han, stem, words
+from knowledge.normalize import STOPWORDS, Token, digits_of, han_terms, has_digit, is_han, term_of, words
 
 HanSplitter = Callable[[str], list[str]]
 
@@ -114,19 +114,41 @@ def text_terms(text: str, han: HanSplitter = han_terms) -> list[str]:
 
 
 def tokens_to_terms(tokens: list[Token], han: HanSplitter) -> list[tuple[str, bool]]:
-    """Terms with a flag saying whether each was written like a product name."""
+    """Terms with a flag saying whether each was written like a product name.
+
+    `Graviton 5` and `Graviton5` give the same terms, `graviton5` and `graviton`, so neither way of
+    writing a name scores differently from the other.
+    """
     terms: list[tuple[str, bool]] = []
+    skip_next = False
     for position, token in enumerate(tokens):
+        if skip_next:
+            skip_next = False
+            continue
         if is_han(token.text):
             terms.extend((term, False) for term in han(token.text))
             continue
         if token.text in STOPWORDS:
             continue
-        terms.append((stem(token.text), token.proper))
         following = tokens[position + 1].text if position + 1 < len(tokens) else ""
         if token.text.isalpha() and _SHORT_NUMBER.fullmatch(following):
             terms.append((token.text + following, True))
+            terms.append((term_of(token.text), token.proper))
+            skip_next = True
+            continue
+        terms.append((term_of(token.text), token.proper))
+        prefix = series_prefix(token.text)
+        if prefix:
+            terms.append((prefix, token.proper))
     return terms
+
+
+def series_prefix(term: str) -> str | None:
+    """`graviton` for `graviton5`: the product line a numbered name belongs to."""
+    match = _SERIES.fullmatch(term)
+    if match and len(match.group(1)) >= 3 and not match.group(3):
+        return match.group(1)
+    return None
 
 
 def build_index(knowledge: Knowledge, han: HanSplitter = han_terms) -> Index:

@@ -18,11 +18,19 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from knowledge.index import Entry, Index, QueryTerm, build_index, resolve, unknown_series_member
+from knowledge.index import (
+    Entry,
+    Index,
+    QueryTerm,
+    build_index,
+    resolve,
+    series_prefix,
+    unknown_series_member,
+)
 from knowledge.language import detect_language
 from knowledge.loader import Knowledge, Problem
 from knowledge.models import Fact, Language, Launch
-from knowledge.normalize import STOPWORDS, compact, has_digit, is_han, stem, words
+from knowledge.normalize import STOPWORDS, compact, has_digit, is_han, term_of, words
 
 THRESHOLD = 0.5
 """Answer at or above this confidence; chosen on the held-out questions in tests/test_matcher.py."""
@@ -32,6 +40,7 @@ SUGGESTIONS = 3
 _MIN_SUGGESTION = 0.2
 _WEIGHTS = (0.6, 0.25, 0.15)
 _PROPER_BOOST = 1.5
+_UNKNOWN_HAN = 0.5
 _ABSTAIN_CAP = 0.25
 _AMBIGUOUS_MARGIN = 0.02
 
@@ -138,7 +147,7 @@ class Matcher:
                     if term in index.df:
                         terms.append(QueryTerm(term, index.idf(term), True, source=text))
                     elif len(term) == 1:
-                        terms.append(QueryTerm(term, index.unknown_weight, False, source=text))
+                        terms.append(QueryTerm(term, index.unknown_weight * _UNKNOWN_HAN, False, source=text))
                 continue
             if text in STOPWORDS:
                 continue
@@ -148,17 +157,21 @@ class Matcher:
                 if merged is not None:
                     terms.append(merged)
                     skip_next = True
-                    word = self._known(stem(text), token.proper)
+                    word = self._known(term_of(text), token.proper)
                     if word is not None:
                         terms.append(word)
                     continue
                 if unknown_series_member(index, text + following):
                     unknown.append(text + following)
                     continue
-            term = stem(text)
+            term = term_of(text)
             known = self._known(term, token.proper)
             if known is not None:
                 terms.append(known)
+                prefix = series_prefix(known.term)
+                line = self._known(prefix, token.proper) if prefix else None
+                if line is not None:
+                    terms.append(line)
             elif has_digit(term):
                 unknown.append(term)
             else:
@@ -209,7 +222,7 @@ class Matcher:
             if whole > 0:
                 covered = sum(w for t, w in zip(variant.terms, weights, strict=True) if t in present)
                 best_variant = max(best_variant, covered / whole)
-            best_similarity = max(best_similarity, fuzz.ratio(query.text, variant.text) / 100)
+            best_similarity = max(best_similarity, fuzz.token_sort_ratio(query.text, variant.text) / 100)
         a, b, c = _WEIGHTS
         return a * coverage + b * best_variant + c * best_similarity
 

@@ -22,12 +22,12 @@ _LINK_WITH_TEXT = re.compile(r"<(?:https?://|mailto:)[^<>|\s]*\|([^<>]*)>")
 _ANGLE_LINK = re.compile(r"<(?:https?://|mailto:)[^<>\s]*>")
 _BARE_URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+")
 _AT_NAME = re.compile(r"(?<![\w.])@[\w.-]+")
-_EMOJI_CODE = re.compile(r":[a-z][a-z0-9_+-]*:", re.IGNORECASE)
+_EMOJI_CODE = re.compile(r":(?:[a-z][a-z0-9_+-]*|[+-]1):", re.IGNORECASE)
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_RUN = re.compile(f"[{_HAN}]+")
 # A Latin token: letters and digits, with `c++`-style pluses and decimal points kept.
 _WORD = re.compile(rf"[a-z0-9](?:[a-z0-9+]|\.(?=\d))*|[{_HAN}]+")
-_POSSESSIVE = re.compile(r"(?<=[a-z])['’]s\b")
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
 
 MAX_CHARS = 1000
 """Questions are matched on their first MAX_CHARS characters; a chat question is never longer."""
@@ -164,14 +164,10 @@ STOPWORDS = frozenset(
         "were",
         "what",
         "whats",
-        "when",
-        "where",
         "which",
         "while",
-        "who",
         "whom",
         "whose",
-        "why",
         "will",
         "with",
         "would",
@@ -184,7 +180,7 @@ STOPWORDS = frozenset(
 """English function words: they carry no topic, so they neither help nor hurt a match."""
 
 HAN_STOP = frozenset(
-    "的了吗呢吧啊呀么嘛是在有和与及或个一请问下这那哪些什怎样多少几谁为吗您你我们他她它们就都也还又被把给对"
+    "的了吗呢吧啊呀么嘛是在有和与及或个一请问下这那哪些什怎样多少几为您你我们他她它就都也还又被把给对"
 )
 """Chinese function characters, dropped from the unigram terms (bigrams keep them for context)."""
 
@@ -240,7 +236,7 @@ def _looks_proper(raw: str, index: int) -> bool:
         return True
     if raw.isupper() and len(raw) > 1:
         return True
-    return index > 0 and raw[0].isupper()
+    return index > 0 and len(raw) > 1 and raw[0].isupper()
 
 
 def stem(word: str) -> str:
@@ -260,6 +256,24 @@ def stem(word: str) -> str:
     if word.endswith("ise"):
         word = word[:-3] + "ize"
     return word.rstrip("e") if len(word) > 4 else word
+
+
+_SYNONYMS = {
+    "cost": ("cheap", "cheaper", "cheapest", "save", "saving", "savings", "saved", "spend"),
+    "performance": ("fast", "faster", "fastest", "speed", "speedup", "perf", "quicker"),
+    "origin": ("begin", "began", "beginning", "start", "started", "born", "story"),
+    "launch": ("release", "released", "launched", "introduce", "introduced", "unveil", "unveiled"),
+    "migrate": ("rewrite", "rewrote", "port", "ported", "switch", "switched", "move", "moved", "moving"),
+    "server": ("backend", "servers"),
+    "customer": ("client", "clients", "customers", "user", "users"),
+}
+SYNONYMS = {variant: canonical for canonical, variants in _SYNONYMS.items() for variant in variants}
+"""Everyday English words folded onto the word curators tend to use for the same idea."""
+
+
+def term_of(word: str) -> str:
+    """The comparable term of one English word: synonyms folded, then stemmed."""
+    return stem(SYNONYMS.get(word, word))
 
 
 def han_terms(run: str) -> list[str]:
