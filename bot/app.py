@@ -5,8 +5,12 @@ Parsing and dispatch live here once, so a question reads the same on every platf
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from bot.answers import answer_reply
 from bot.context import Context
@@ -15,6 +19,8 @@ from bot.help import help_reply
 from bot.launches import launch_reply
 from bot.live import LiveKnowledge
 from bot.replies import ActionId, Reply, Section
+from bot.storage import Storage
+from bot.subscriptions import is_subscription_command, subscription_reply
 from bot.texts import text
 from knowledge.language import detect_language
 from knowledge.models import Language
@@ -27,9 +33,23 @@ COMMANDS = ("ask", "launch", "digest", "help", "reload")
 _LEADING_MENTION = re.compile(r"^\s*(<@!?[A-Za-z0-9]+(\|[^>]*)?>\s*)+")
 
 
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 class Bot:
-    def __init__(self, live: LiveKnowledge) -> None:
+    def __init__(
+        self,
+        live: LiveKnowledge,
+        storage: Storage | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        """`storage` keeps subscriptions, feedback and missed questions; without it the bot still
+        answers, and says subscriptions are unavailable. `clock` returns aware datetimes (tests set it)."""
         self.live = live
+        self.storage = storage
+        self.clock = clock
+        self._writes: set[asyncio.Task[Any]] = set()
 
     async def message(self, raw: str, ctx: Context = LOCAL) -> Reply:
         """A chat message: `/command args` or a question, after any leading @-mention of the bot."""
@@ -51,6 +71,10 @@ class Bot:
         if name == "launch":
             return launch_reply(snapshot.knowledge, snapshot.matcher, args, language)
         if name == "digest":
+            if is_subscription_command(args):
+                return await subscription_reply(
+                    self.storage, snapshot.knowledge, args, ctx, language, self.clock()
+                )
             return digest_reply(snapshot.knowledge, args, language)
         if name == "help":
             return help_reply(language)
@@ -73,6 +97,9 @@ class Bot:
         fact = self.live.current.knowledge.facts.get(value)
         language: Language = "en"
         log.info("feedback %s on fact %s from %s", action, value if fact else "(unknown)", ctx.platform)
+        if fact is not None and self.storage is not None:
+            up = action == "feedback_up"
+            self._store(self.storage.record_feedback, fact.id, up, ctx.platform, ctx.user, self.clock())
         return Reply(
             kind="notice",
             language=language,
@@ -95,7 +122,35 @@ class Bot:
             answer.confidence,
             answer.answered,
         )
+        if not answer.answered and self.storage is not None:
+            suggestions = [suggestion.fact_id for suggestion in answer.suggestions]
+            self._store(
+                self.storage.record_unanswered,
+                question.strip(),
+                answer.language,
+                ctx.platform,
+                suggestions,
+                self.clock(),
+            )
         return answer_reply(answer)
+
+    def _store(self, operation: Callable[..., object], *args: object) -> None:
+        """Write in the background: a reply never waits on the database; `drain` awaits the writes."""
+        if self.storage is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            log.debug("no event loop, so %s is not stored", operation.__name__)
+            return
+        task = loop.create_task(self.storage.call(operation, *args))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def drain(self) -> None:
+        """Wait for the background writes to finish (at shutdown, and in tests)."""
+        while self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
 
     def reload(self, ctx: Context, language: Language) -> Reply:
         if not ctx.can_manage:

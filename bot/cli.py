@@ -8,13 +8,17 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import Bot
+from bot.gaps import gaps_report, render_text
 from bot.live import LiveKnowledge
 from bot.settings import Platform, Settings, SettingsError, load_settings
+from bot.storage import open_storage
 from knowledge.loader import BUNDLED_DIR, KnowledgeError, load_knowledge
 from knowledge.matcher import Matcher, ambiguous_facts
 from knowledge.schema import SCHEMA_PATH, schema_text
@@ -36,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("check", help="validate the knowledge; exit 1 on errors")
     schema = commands.add_parser("schema", help="write knowledge/schema.json from the models")
     schema.add_argument("--check", action="store_true", help="exit 1 if the file is out of date")
+    gaps = commands.add_parser("gaps", help="for curators: frequent unanswered questions and most 👎 facts")
+    gaps.add_argument("--json", action="store_true", help="print JSON for tooling")
+    gaps.add_argument("--limit", type=int, default=20, help="how many groups and facts to show (default 20)")
+    gaps.add_argument("--days", type=float, help="only questions asked in the last DAYS days")
     run = commands.add_parser("run", help="start the bot on a platform (default: BOT_PLATFORM)")
     run.add_argument("platform", nargs="?", choices=["console", "slack", "discord"])
     return parser
@@ -89,9 +97,42 @@ def _ask_json(matcher: Matcher) -> int:
     return 0
 
 
+def _gaps(args: argparse.Namespace, settings: Settings) -> int:
+    storage = open_storage(settings)
+    since = datetime.now(UTC) - timedelta(days=args.days) if args.days else None
+    try:
+        missed = storage.missed_questions(since)
+        votes = storage.fact_votes()
+    except SQLAlchemyError as error:
+        print(f"cannot read the database {storage.describe()}: {str(error).splitlines()[0]}", file=sys.stderr)
+        return 1
+    finally:
+        storage.close()
+    try:
+        knowledge = load_knowledge(_knowledge_dir(settings))
+    except KnowledgeError:
+        knowledge = None
+    report = gaps_report(missed, votes, knowledge, limit=args.limit)
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(render_text(report))
+    return 0
+
+
 def _run(platform: Platform, settings: Settings) -> int:
     settings.require(platform)
-    bot = Bot(_live(settings))
+    storage = open_storage(settings)
+    log.info("storage: %s", storage.describe())
+    bot = Bot(_live(settings), storage=storage)
+    try:
+        _start(platform, bot, settings)
+    finally:
+        storage.close()
+    return 0
+
+
+def _start(platform: Platform, bot: Bot, settings: Settings) -> None:
     if platform == "slack":
         from adapters.slack import run as run_slack
 
@@ -104,7 +145,6 @@ def _run(platform: Platform, settings: Settings) -> int:
         from adapters.console import run as run_console
 
         asyncio.run(run_console(bot, settings))
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -137,6 +177,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         SCHEMA_PATH.write_text(schema_text(), encoding="utf-8")
         print(f"wrote {SCHEMA_PATH}")
         return 0
+    if args.command == "gaps":
+        return _gaps(args, settings)
     if args.command in (None, "run"):
         platform = getattr(args, "platform", None) or settings.bot_platform
         return _run(platform, settings)

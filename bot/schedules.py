@@ -18,6 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterError, croniter
 
+from bot.texts import text
+from knowledge.models import Language
+
 MIN_INTERVAL = timedelta(hours=1)
 """The shortest gap allowed between two posts, so a typo cannot turn a digest into spam."""
 
@@ -50,7 +53,15 @@ _SEARCH_LIMIT = 1000
 
 
 class ScheduleError(ValueError):
-    """The schedule cannot be used; the message says what is wrong, for the person who typed it."""
+    """The schedule cannot be used; `message(language)` says what is wrong, for the person who typed it."""
+
+    def __init__(self, key: str, **values: str) -> None:
+        self.key = key
+        self.values = values
+        super().__init__(self.message("en"))
+
+    def message(self, language: Language) -> str:
+        return text(self.key, language, **self.values)
 
 
 @dataclass(frozen=True)
@@ -73,16 +84,14 @@ def parse_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(
-            f"unknown time zone “{name}”: use a name like UTC, Europe/London or Asia/Shanghai"
-        ) from None
+        raise ScheduleError("schedule_timezone", got=name) from None
     return name
 
 
 def parse_schedule(words: list[str], timezone: str = "UTC") -> tuple[Schedule, list[str]]:
     """A schedule from the first words; returns it with the words left over (the topic)."""
     if not words:
-        raise ScheduleError("missing schedule: try `daily 09:00`, `weekdays 09:00` or `weekly mon 09:00`")
+        raise ScheduleError("schedule_missing")
     timezone = parse_timezone(timezone)
     head = words[0].casefold()
     if head in _FRIENDLY:
@@ -97,8 +106,9 @@ def parse_schedule(words: list[str], timezone: str = "UTC") -> tuple[Schedule, l
 def _hour_minute(word: str | None, form: str) -> tuple[int, int]:
     match = _TIME.match(word or "")
     if match is None:
-        shown = f"“{word}”" if word else "nothing"
-        raise ScheduleError(f"`{form}` needs a 24-hour time like 09:00, got {shown}")
+        if not word:
+            raise ScheduleError("schedule_time_missing", form=form)
+        raise ScheduleError("schedule_time", form=form, got=word)
     return int(match.group(1)), int(match.group(2))
 
 
@@ -106,8 +116,7 @@ def _friendly(form: str, rest: list[str]) -> tuple[str, int]:
     if form == "weekly":
         day = _DAY_NAMES.get(rest[0].casefold()) if rest else None
         if day is None:
-            shown = f"“{rest[0]}”" if rest else "nothing"
-            raise ScheduleError(f"`weekly` needs a day (mon, tue, … sun) then a time, got {shown}")
+            raise ScheduleError("schedule_day", got=rest[0] if rest else "—")
         hour, minute = _hour_minute(rest[1] if len(rest) > 1 else None, f"weekly {day}")
         return f"{minute} {hour} * * {_DAYS[day]}", 3
     hour, minute = _hour_minute(rest[0] if rest else None, form)
@@ -118,13 +127,10 @@ def _friendly(form: str, rest: list[str]) -> tuple[str, int]:
 def _cron(words: list[str]) -> tuple[str, int]:
     fields = words[:5]
     if len(fields) < 5 or not all(_CRON_FIELD.match(field) for field in fields):
-        raise ScheduleError(
-            f"“{' '.join(words)}” is not a schedule: use `daily 09:00`, `weekdays 09:00`, "
-            "`weekly mon 09:00` or a five-field cron expression like `0 9 * * 1-5`"
-        )
+        raise ScheduleError("schedule_not_cron", got=" ".join(words))
     cron = " ".join(fields)
     if not croniter.is_valid(cron):
-        raise ScheduleError(f"“{cron}” is not a valid cron expression (minute hour day month weekday)")
+        raise ScheduleError("schedule_bad_cron", got=cron)
     return cron, 5
 
 
@@ -134,7 +140,7 @@ def _check_interval(schedule: Schedule) -> None:
     for _ in range(48):
         current = schedule.next_run(previous)
         if current - previous < MIN_INTERVAL:
-            raise ScheduleError(f"“{schedule.text}” runs more than once an hour; digests are at most hourly")
+            raise ScheduleError("schedule_too_often", got=schedule.text)
         previous = current
 
 
@@ -155,4 +161,4 @@ def next_run(cron: str, zone: ZoneInfo, after: datetime) -> datetime:
                 return candidate
     except CroniterError:
         pass
-    raise ScheduleError(f"“{cron}” has no run in the foreseeable future")
+    raise ScheduleError("schedule_never", got=cron)

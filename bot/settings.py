@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     data_dir: Path = Path("data")
     database_url: str | None = None
+    database_connect_timeout: float = Field(default=5.0, gt=0)
+    digest_poll_seconds: float = Field(default=30.0, gt=0)
+    digest_lease_seconds: float = Field(default=300.0, gt=0)
+    digest_retry_seconds: float = Field(default=60.0, gt=0)
+    digest_max_attempts: int = Field(default=5, ge=1)
+    user_hash_salt: SecretStr | None = None
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None

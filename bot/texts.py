@@ -44,6 +44,90 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "重新加载失败，仍使用上一版有效知识：\n{problems}",
     ),
     "not_allowed": ("Only channel managers can do that.", "只有频道管理员可以执行此操作。"),
+    "schedule_missing": (
+        "The schedule is missing.",
+        "缺少时间表。",
+    ),
+    "schedule_time": (
+        "`{form}` needs a 24-hour time like 09:00, not “{got}”.",
+        "`{form}` 后面需要 24 小时制时间，例如 09:00，而不是“{got}”。",
+    ),
+    "schedule_time_missing": (
+        "`{form}` needs a 24-hour time like 09:00.",
+        "`{form}` 后面需要 24 小时制时间，例如 09:00。",
+    ),
+    "schedule_day": (
+        "`weekly` needs a day (mon, tue, … sun) and then a time, not “{got}”.",
+        "`weekly` 后面需要星期几（mon、tue…sun）和时间，而不是“{got}”。",
+    ),
+    "schedule_not_cron": (
+        "“{got}” is not a schedule.",
+        "“{got}”不是有效的时间表。",
+    ),
+    "schedule_bad_cron": (
+        "“{got}” is not a valid cron expression (minute hour day month weekday).",
+        "“{got}”不是有效的 cron 表达式（分 时 日 月 星期）。",
+    ),
+    "schedule_never": ("“{got}” never runs.", "“{got}”永远不会触发。"),
+    "schedule_too_often": (
+        "“{got}” runs more than once an hour; digests are at most hourly.",
+        "“{got}”每小时触发不止一次；摘要最多每小时发布一次。",
+    ),
+    "schedule_timezone": (
+        "Unknown time zone “{got}”: use a name like UTC, Europe/London or Asia/Shanghai.",
+        "未知时区“{got}”：请使用 UTC、Europe/London 或 Asia/Shanghai 这样的名称。",
+    ),
+    "sub_language": (
+        "Unknown language “{got}”: use lang=en or lang=zh.",
+        "未知语言“{got}”：请使用 lang=en 或 lang=zh。",
+    ),
+    "sub_option": (
+        "Unknown option “{got}”: use tz=ZONE or lang=en|zh.",
+        "未知选项“{got}”：请使用 tz=时区 或 lang=en|zh。",
+    ),
+    "sub_usage": (
+        "Usage: /digest subscribe daily 09:00 | weekdays 09:00 | weekly mon 09:00 | CRON "
+        "[TOPIC] [tz=Asia/Shanghai] [lang=en|zh] · /digest list · /digest unsubscribe ID",
+        "用法：/digest subscribe daily 09:00 | weekdays 09:00 | weekly mon 09:00 | CRON "
+        "[主题] [tz=Asia/Shanghai] [lang=en|zh] · /digest list · /digest unsubscribe 编号",
+    ),
+    "sub_channel_only": (
+        "Digest subscriptions belong to a channel: use this command in one.",
+        "摘要订阅属于某个频道：请在频道中使用此命令。",
+    ),
+    "sub_unavailable": (
+        "Digest subscriptions are unavailable right now (the database cannot be reached). "
+        "Questions still work; please try again later.",
+        "摘要订阅暂时不可用（无法连接数据库）。问答功能不受影响，请稍后再试。",
+    ),
+    "sub_too_many": (
+        "This channel already has {count} digest subscriptions, the most allowed. "
+        "Remove one with /digest unsubscribe ID.",
+        "本频道已有 {count} 个摘要订阅，已达上限。请先用 /digest unsubscribe 编号 删除一个。",
+    ),
+    "sub_created": (
+        "Subscribed #{id}: the digest{topic} will be posted here {schedule}. Next: {next}.",
+        "已订阅 #{id}：摘要{topic}将按 {schedule} 在本频道发布。下一次：{next}。",
+    ),
+    "sub_list_title": ("Digest subscriptions in this channel", "本频道的摘要订阅"),
+    "sub_list_empty": (
+        "This channel has no digest subscriptions. Add one with /digest subscribe weekdays 09:00",
+        "本频道没有摘要订阅。可用 /digest subscribe weekdays 09:00 添加。",
+    ),
+    "sub_line": (
+        "#{id} · {schedule}{topic} · {lang} · next: {next}",
+        "#{id} · {schedule}{topic} · {lang} · 下一次：{next}",
+    ),
+    "sub_failing": ("last post failed ({attempts}×): {error}", "最近一次发布失败（{attempts} 次）：{error}"),
+    "sub_removed": ("Unsubscribed #{id}.", "已取消订阅 #{id}。"),
+    "sub_not_found": (
+        "No digest subscription #{id} in this channel; /digest list shows them.",
+        "本频道没有编号为 #{id} 的摘要订阅；可用 /digest list 查看。",
+    ),
+    "digest_changes": ("New or changed since last time", "自上次以来新增或更新"),
+    "change_new": ("New", "新增"),
+    "change_changed": ("Changed", "更新"),
+    "change_more": ("… and {count} more", "……另有 {count} 项"),
 }
 
 _STATUS: dict[Status, tuple[str, str]] = {

@@ -25,9 +25,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, RowMapping
 
 from bot.schedules import Schedule
+from bot.settings import Settings
 from bot.storage import tables
 from bot.storage.migrations import migrate
-from knowledge.models import Language
+from knowledge.models import Language, Theme
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class Subscription:
     platform: str
     channel: str
     schedule: Schedule
-    topic: str | None
+    topic: Theme | None
     language: Language
     next_run: datetime
     attempts: int = 0
@@ -110,7 +111,7 @@ def _subscription(row: RowMapping) -> Subscription:
         platform=row["platform"],
         channel=row["channel"],
         schedule=schedule,
-        topic=row["topic"],
+        topic=cast(Theme | None, row["topic"]),
         language=cast(Language, row["language"]),
         next_run=row["next_run"],
         attempts=row["attempts"],
@@ -133,6 +134,10 @@ class Storage:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def describe(self) -> str:
+        """The database URL without its password, for logs."""
+        return self.engine.url.render_as_string(hide_password=True)
 
     def prepare(self) -> None:
         """Create or upgrade the schema once per process (the first call that reaches the database)."""
@@ -256,7 +261,7 @@ class Storage:
         platform: str,
         channel: str,
         schedule: Schedule,
-        topic: str | None,
+        topic: Theme | None,
         language: Language,
         now: datetime,
     ) -> Subscription:
@@ -400,3 +405,9 @@ class Storage:
                 .values(**values)
             )
         return result.rowcount == 1
+
+
+def open_storage(settings: Settings) -> Storage:
+    """The storage the settings describe (DATABASE_URL, or a SQLite file in DATA_DIR)."""
+    salt = settings.user_hash_salt.get_secret_value() if settings.user_hash_salt else None
+    return Storage(settings.database, user_salt=salt, connect_timeout=settings.database_connect_timeout)

@@ -1,0 +1,162 @@
+"""`python -m bot gaps`: what curators should write next, from what users asked and voted.
+
+Unanswered questions are grouped by similarity so twenty wordings of one missing fact show as one
+line with a count; facts are ranked by 👎 so wrong or unclear answers surface.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from bot.storage import FactVotes, MissedQuestion
+from knowledge.loader import Knowledge
+
+SIMILARITY = 80
+"""token_sort_ratio at or above which two normalised questions count as the same question."""
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+def normalise(question: str) -> str:
+    """Case, width, punctuation and spacing removed: `Graviton5 — cores?` equals `graviton5 cores`."""
+    folded = unicodedata.normalize("NFKC", question).casefold()
+    return " ".join(_NOT_WORD.sub(" ", folded).split())
+
+
+@dataclass
+class QuestionGroup:
+    question: str
+    """The most frequent wording."""
+    count: int
+    variants: list[str]
+    languages: list[str]
+    last_asked: datetime
+    suggestions: list[str]
+    """Fact ids the bot suggested most often for these questions: where a curator might add a variant."""
+
+
+@dataclass
+class DislikedFact:
+    fact_id: str
+    down: int
+    up: int
+    question: str | None
+    """The fact's first English question, or None if the fact is no longer in the knowledge."""
+
+
+@dataclass
+class GapsReport:
+    missed: int
+    groups: list[QuestionGroup] = field(default_factory=list)
+    disliked: list[DislikedFact] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for group in data["groups"]:
+            group["last_asked"] = group["last_asked"].isoformat()
+        return data
+
+
+@dataclass
+class _Cluster:
+    key: str
+    wordings: Counter[str] = field(default_factory=Counter)
+    languages: Counter[str] = field(default_factory=Counter)
+    suggestions: Counter[str] = field(default_factory=Counter)
+    last_asked: datetime | None = None
+
+    def add(self, question: MissedQuestion) -> None:
+        self.wordings[question.question] += 1
+        self.languages[question.language] += 1
+        self.suggestions.update(question.suggestions)
+        if self.last_asked is None or question.created_at > self.last_asked:
+            self.last_asked = question.created_at
+
+
+def group_questions(questions: list[MissedQuestion], threshold: int = SIMILARITY) -> list[QuestionGroup]:
+    """Greedy clustering: the most asked normalised forms start groups, rarer similar ones join them."""
+    exact: dict[str, _Cluster] = {}
+    for question in questions:
+        key = normalise(question.question)
+        if key:
+            exact.setdefault(key, _Cluster(key)).add(question)
+    ordered = sorted(exact.values(), key=lambda c: (-c.wordings.total(), c.key))
+    clusters: list[_Cluster] = []
+    for candidate in ordered:
+        match = process.extractOne(
+            candidate.key, [c.key for c in clusters], scorer=fuzz.token_sort_ratio, score_cutoff=threshold
+        )
+        if match is None:
+            clusters.append(candidate)
+            continue
+        target = clusters[match[2]]
+        target.wordings.update(candidate.wordings)
+        target.languages.update(candidate.languages)
+        target.suggestions.update(candidate.suggestions)
+        assert candidate.last_asked is not None and target.last_asked is not None
+        target.last_asked = max(target.last_asked, candidate.last_asked)
+    groups = []
+    for cluster in clusters:
+        wordings = [wording for wording, _ in cluster.wordings.most_common()]
+        assert cluster.last_asked is not None
+        groups.append(
+            QuestionGroup(
+                question=wordings[0],
+                count=cluster.wordings.total(),
+                variants=wordings[1:6],
+                languages=[language for language, _ in cluster.languages.most_common()],
+                last_asked=cluster.last_asked,
+                suggestions=[fact_id for fact_id, _ in cluster.suggestions.most_common(3)],
+            )
+        )
+    groups.sort(key=lambda g: (-g.count, -g.last_asked.timestamp(), g.question))
+    return groups
+
+
+def disliked_facts(votes: list[FactVotes], knowledge: Knowledge | None) -> list[DislikedFact]:
+    disliked = []
+    for vote in votes:
+        if vote.down == 0:
+            continue
+        fact = knowledge.facts.get(vote.fact_id) if knowledge else None
+        question = fact.canonical_question("en") if fact else None
+        disliked.append(DislikedFact(vote.fact_id, vote.down, vote.up, question))
+    disliked.sort(key=lambda d: (-d.down, d.up, d.fact_id))
+    return disliked
+
+
+def gaps_report(
+    missed: list[MissedQuestion], votes: list[FactVotes], knowledge: Knowledge | None, limit: int = 20
+) -> GapsReport:
+    return GapsReport(
+        missed=len(missed),
+        groups=group_questions(missed)[:limit],
+        disliked=disliked_facts(votes, knowledge)[:limit],
+    )
+
+
+def render_text(report: GapsReport) -> str:
+    lines = [f"Unanswered questions: {report.missed} asked, top {len(report.groups)} groups"]
+    if not report.groups:
+        lines.append("  (none)")
+    for group in report.groups:
+        languages = ",".join(group.languages)
+        lines.append(f"{group.count:5}×  {group.question}  [{languages}, last {group.last_asked:%Y-%m-%d}]")
+        if group.variants:
+            lines.append("        also: " + " | ".join(group.variants))
+        if group.suggestions:
+            lines.append("        suggested: " + ", ".join(group.suggestions))
+    lines.append("")
+    lines.append("Facts with the most 👎:")
+    if not report.disliked:
+        lines.append("  (none)")
+    for fact in report.disliked:
+        question = fact.question if fact.question is not None else "(no longer in the knowledge)"
+        lines.append(f"{fact.down:5} 👎 {fact.up:4} 👍  {fact.fact_id}: {question}")
+    return "\n".join(lines)

@@ -1,0 +1,167 @@
+"""Post due digests: exactly once per subscription and slot, however many bot processes run.
+
+Each tick lists the due subscriptions and claims each one in the database (`Storage.claim`, a
+conditional UPDATE only one process can win) before posting it. Around that:
+- a claim holds for a lease; a process that dies between claim and post leaves the slot to be
+  taken again once the lease runs out, so the digest is late, not lost;
+- a successful post moves the subscription to its first run after *now*, so after downtime the
+  missed slots collapse into one post;
+- a failed post releases the claim with a retry time that doubles each attempt (the backoff is the
+  same "held until" column as the lease), and after `max_attempts` the slot is skipped, logged;
+- each subscription posts in its own task with a timeout shorter than the lease, so a slow or
+  failing channel never holds up the others, and posts are never duplicated by an expiring lease.
+The one window left is a crash after the post and before its completion is stored: that slot is
+posted again after the lease (at least once, never silently lost).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.changes import changes_section, content_hashes
+from bot.digest import digest_reply
+from bot.live import LiveKnowledge
+from bot.replies import Reply
+from bot.storage import Storage, Subscription
+from knowledge.loader import Knowledge
+
+if TYPE_CHECKING:
+    from bot.runtime import Poster
+    from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def scheduled_digest(knowledge: Knowledge, subscription: Subscription) -> Reply:
+    """The digest command's message, led by what changed since this channel's last digest."""
+    reply = digest_reply(knowledge, subscription.topic or "", subscription.language)
+    changes = changes_section(knowledge, subscription.last_hashes, subscription.topic, subscription.language)
+    if changes is None:
+        return reply
+    return reply.model_copy(update={"sections": [changes, *reply.sections]})
+
+
+class Scheduler:
+    def __init__(
+        self,
+        live: LiveKnowledge,
+        storage: Storage,
+        poster: Poster,
+        *,
+        clock: Clock = utcnow,
+        poll_seconds: float = 30.0,
+        lease: timedelta = timedelta(minutes=5),
+        retry: timedelta = timedelta(minutes=1),
+        max_attempts: int = 5,
+    ) -> None:
+        self.live = live
+        self.storage = storage
+        self.poster = poster
+        self.clock = clock
+        self.poll_seconds = poll_seconds
+        self.lease = lease
+        self.retry = retry
+        self.max_attempts = max_attempts
+        self.post_timeout = lease.total_seconds() / 2
+
+    @classmethod
+    def from_settings(
+        cls, live: LiveKnowledge, storage: Storage, poster: Poster, settings: Settings, clock: Clock = utcnow
+    ) -> Scheduler:
+        return cls(
+            live,
+            storage,
+            poster,
+            clock=clock,
+            poll_seconds=settings.digest_poll_seconds,
+            lease=timedelta(seconds=settings.digest_lease_seconds),
+            retry=timedelta(seconds=settings.digest_retry_seconds),
+            max_attempts=settings.digest_max_attempts,
+        )
+
+    async def run(self) -> None:
+        """Tick until cancelled; a tick that fails is logged and the next one tries again."""
+        log.info("digest scheduler started for %s (every %ss)", self.poster.platform, self.poll_seconds)
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("digest scheduler tick failed; trying again in %ss", self.poll_seconds)
+            await asyncio.sleep(self.poll_seconds)
+
+    async def tick(self) -> int:
+        """Post every digest due now; returns how many this process posted."""
+        now = self.clock()
+        due = await self.storage.call(self.storage.due, self.poster.platform, now)
+        if not due:
+            return 0
+        posted = await asyncio.gather(*(self._deliver(subscription, now) for subscription in due))
+        return sum(posted)
+
+    async def _deliver(self, subscription: Subscription, now: datetime) -> bool:
+        token = await self.storage.call(self.storage.claim, subscription.id, now, self.lease)
+        if token is None:
+            return False
+        knowledge = self.live.current.knowledge
+        reply = scheduled_digest(knowledge, subscription)
+        try:
+            await asyncio.wait_for(self.poster.post(subscription.channel, reply), self.post_timeout)
+        except Exception as error:
+            await self._failed(subscription, token, now, error)
+            return False
+        stored = await self.storage.call(
+            self.storage.complete,
+            subscription.id,
+            token,
+            subscription.schedule.next_run(now),
+            now,
+            knowledge.fingerprint,
+            content_hashes(knowledge),
+        )
+        if stored:
+            log.info("posted digest #%d to %s", subscription.id, subscription.channel)
+        else:
+            log.warning(
+                "posted digest #%d to %s but could not record it; it may be posted again after the lease",
+                subscription.id,
+                subscription.channel,
+            )
+        return True
+
+    async def _failed(self, subscription: Subscription, token: str, now: datetime, error: Exception) -> None:
+        attempts = subscription.attempts + 1
+        reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        if attempts >= self.max_attempts:
+            next_run = subscription.schedule.next_run(now)
+            log.error(
+                "digest #%d to %s failed %d times (%s); skipping to the next run at %s",
+                subscription.id,
+                subscription.channel,
+                attempts,
+                reason,
+                next_run.isoformat(),
+            )
+            await self.storage.call(self.storage.release, subscription.id, token, now, reason, next_run)
+            return
+        retry_at = now + min(self.retry * 2 ** (attempts - 1), MAX_BACKOFF)
+        log.warning(
+            "digest #%d to %s failed (attempt %d of %d: %s); retrying at %s",
+            subscription.id,
+            subscription.channel,
+            attempts,
+            self.max_attempts,
+            reason,
+            retry_at.isoformat(),
+        )
+        await self.storage.call(self.storage.release, subscription.id, token, retry_at, reason)
