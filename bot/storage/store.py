@@ -50,8 +50,6 @@ def database_url(url: str) -> str:
 def create_engine(url: str, connect_timeout: float = 5.0) -> Engine:
     parsed = sa.make_url(database_url(url))
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(parsed, connect_args={"timeout": connect_timeout})
         sa.event.listen(engine, "connect", _sqlite_connect)
         sa.event.listen(engine, "begin", _sqlite_begin)
@@ -140,11 +138,15 @@ class Storage:
         return self.engine.url.render_as_string(hide_password=True)
 
     def prepare(self) -> None:
-        """Create or upgrade the schema once per process (the first call that reaches the database)."""
+        """Create or upgrade the schema once per process (the first call that reaches the database);
+        a SQLite file's directory is created here too, so a bad path is a logged failure, not a crash."""
         if self._ready:
             return
         with self._lock:
             if not self._ready:
+                url = self.engine.url
+                if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+                    Path(url.database).parent.mkdir(parents=True, exist_ok=True)
                 migrate(self.engine)
                 self._ready = True
 

@@ -1,0 +1,164 @@
+"""Shared pieces for the storage, scheduler, subscription and gaps tests.
+
+`db_url` gives each test an empty database: a SQLite file, and the real PostgreSQL in a schema of
+its own (dropped afterwards). Without PostgreSQL those cases skip, unless REQUIRE_POSTGRES=1 (CI),
+where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import yaml
+
+from bot.replies import Reply
+from bot.storage import Storage, database_url
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+_postgres_problem: list[str] = []
+
+
+def _postgres_admin() -> sa.Engine:
+    engine = sa.create_engine(database_url(POSTGRES_URL), connect_args={"connect_timeout": 3})
+    if not _postgres_problem:
+        try:
+            with engine.connect():
+                _postgres_problem.append("")
+        except sa.exc.OperationalError as error:
+            _postgres_problem.append(str(error).splitlines()[0])
+    if _postgres_problem[0]:
+        engine.dispose()
+        reason = f"PostgreSQL not reachable at {POSTGRES_URL} ({_postgres_problem[0]}); set TEST_DATABASE_URL"
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"REQUIRE_POSTGRES=1 but {reason}")
+        pytest.skip(reason)
+    return engine
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'data' / 'bot.sqlite3'}"
+        return
+    admin = _postgres_admin()
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = sa.make_url(database_url(POSTGRES_URL)).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def storage(db_url: str) -> Iterator[Storage]:
+    opened = Storage(db_url, user_salt="test-salt")
+    yield opened
+    opened.close()
+
+
+class Clock:
+    """The time as the test says it is."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+class RecordingPoster:
+    """A Poster that keeps what it was asked to post; `failures[channel]` posts to a channel fail first."""
+
+    def __init__(self, platform: str = "slack", failures: dict[str, int] | None = None) -> None:
+        self.platform = platform
+        self.posts: list[tuple[str, Reply]] = []
+        self.failures = dict(failures or {})
+        self.attempts: Counter[str] = Counter()
+
+    async def post(self, channel: str, reply: Reply) -> None:
+        self.attempts[channel] += 1
+        if self.failures.get(channel, 0) > 0:
+            self.failures[channel] -= 1
+            raise ConnectionError(f"channel {channel} is unreachable")
+        self.posts.append((channel, reply))
+
+    def channels(self) -> list[str]:
+        return [channel for channel, _ in self.posts]
+
+
+def _bilingual(en: str, zh: str) -> dict[str, str]:
+    return {"en": en, "zh": zh}
+
+
+def write_knowledge(directory: Path, cores: int = 192, extra_launch: bool = False) -> Path:
+    """A small knowledge directory: a compute launch and an AI-chip launch, each with one fact."""
+    facts = [
+        {
+            "id": "g5-cores",
+            "topic": "graviton",
+            "timestamp": "1:28:00",
+            "questions": {"en": ["How many cores does Graviton5 have?"], "zh": ["Graviton5有多少个核心？"]},
+            "answer": _bilingual(f"Graviton5 has {cores} cores.", f"Graviton5 有 {cores} 个核心。"),
+        },
+        {
+            "id": "trn3-memory",
+            "topic": "trainium",
+            "timestamp": "1:50:00",
+            "questions": {"en": ["How much memory does Trainium3 have?"], "zh": ["Trainium3有多少内存？"]},
+            "answer": _bilingual("Trainium3 has 144 GB of HBM3e.", "Trainium3 配备 144 GB HBM3e。"),
+        },
+    ]
+    launches = [
+        _launch("graviton5", "Graviton5", "compute", "g5-cores", "Our most powerful CPU.", "最强的 CPU。"),
+        _launch("trainium3", "Trainium3", "ai-chips", "trn3-memory", "A 3nm AI chip.", "3 纳米 AI 芯片。"),
+    ]
+    if extra_launch:
+        facts.append(
+            {
+                "id": "s3v-scale",
+                "topic": "s3-vectors",
+                "timestamp": "1:00:00",
+                "questions": {"en": ["How big can an S3 vector index be?"], "zh": ["S3向量索引能有多大？"]},
+                "answer": _bilingual("Two billion vectors per index.", "每个索引二十亿个向量。"),
+            }
+        )
+        launches.append(
+            _launch(
+                "s3-vectors", "S3 Vectors", "vector-search", "s3v-scale", "Vectors in S3.", "S3 里的向量。"
+            )
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "facts.yaml"
+    path.write_text(
+        yaml.safe_dump({"facts": facts, "launches": launches}, allow_unicode=True), encoding="utf-8"
+    )
+    return directory
+
+
+def _launch(launch_id: str, name: str, theme: str, fact: str, en: str, zh: str) -> dict[str, object]:
+    return {
+        "id": launch_id,
+        "name": name,
+        "theme": theme,
+        "status": "ga",
+        "status_note": _bilingual("Available today", "今日可用"),
+        "timestamp": "1:00:00",
+        "summary": _bilingual(en, zh),
+        "details": _bilingual(en, zh),
+        "facts": [fact],
+    }
