@@ -103,7 +103,7 @@ def test_weekly_accepts_full_day_names_and_leaves_the_topic() -> None:
 
 
 def test_cron_takes_five_fields_then_the_topic() -> None:
-    parsed, rest = parse_schedule("0 9 * * 1 inference".split(), "UTC")
+    parsed, rest = parse_schedule(["0", "9", "*", "*", "1", "inference"], "UTC")
     assert parsed.cron == "0 9 * * 1"
     assert rest == ["inference"]
 
