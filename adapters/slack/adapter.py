@@ -117,6 +117,10 @@ class SlackAdapter:
         log.info("connected to Slack in Socket Mode")
 
     async def _http_events(self, request: web.Request) -> web.Response:
+        stamp = request.headers.get("X-Slack-Request-Timestamp")
+        if stamp is not None and not stamp.strip().isdigit():
+            # bolt's verifier would crash on it (a 500); it is a request Slack did not sign.
+            return web.json_response({"error": "invalid request"}, status=401)
         response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 

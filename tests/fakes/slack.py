@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
+from slack_sdk.signature import SignatureVerifier
 
 TEAM_ID = "T0KEYNOTE"
 BOT_USER_ID = "UBOT00001"
@@ -70,7 +72,7 @@ class FakeSlack:
 
     async def start(self) -> FakeSlack:
         app = web.Application()
-        app.router.add_post("/api/{method}", self._api)
+        app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, shutdown_timeout=0.5)
@@ -201,3 +203,135 @@ class FakeSlack:
                 await self._notify()
         await self._notify()
         return ws
+
+
+# -- what Slack sends to the app ----------------------------------------------------------------
+
+SIGNING_SECRET = "fake-signing-secret"
+_event_ids = itertools.count(1)
+
+
+def sign(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
+    """The headers Slack signs an HTTP request with."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
+
+
+def event_callback(event: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
+    return {
+        "token": "unused",
+        "team_id": TEAM_ID,
+        "api_app_id": "A0KEYNOTE",
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id or f"Ev{next(_event_ids):08d}",
+        "event_time": 1764690000,
+        "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
+    }
+
+
+def mention(
+    text: str,
+    ts: str = "1764690000.000100",
+    thread_ts: str | None = None,
+    user: str = USER_ID,
+    channel: str = CHANNEL_ID,
+) -> dict[str, Any]:
+    """An app_mention event for `@keynote-bot text`."""
+    event = {
+        "type": "app_mention",
+        "user": user,
+        "text": f"<@{BOT_USER_ID}> {text}",
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+        "client_msg_id": f"msg-{channel}-{ts}",
+    }
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event_callback(event)
+
+
+def direct_message(text: str, ts: str = "1764690000.000200", **extra: Any) -> dict[str, Any]:
+    """A message.im event: `extra` adds or overrides keys such as subtype, bot_id or user."""
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "user": USER_ID,
+        "text": text,
+        "ts": ts,
+        "channel": DM_CHANNEL_ID,
+        "event_ts": ts,
+        **extra,
+    }
+    return event_callback(event)
+
+
+def slash_command(command: str, text: str, response_url: str, user: str = USER_ID) -> dict[str, str]:
+    return {
+        "token": "unused",
+        "team_id": TEAM_ID,
+        "channel_id": CHANNEL_ID,
+        "channel_name": "general",
+        "user_id": user,
+        "user_name": user.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": "A0KEYNOTE",
+        "response_url": response_url,
+        "trigger_id": "1.2.3",
+    }
+
+
+def block_actions(
+    action_id: str,
+    value: str,
+    response_url: str,
+    message_thread_ts: str | None = None,
+    ephemeral: bool = False,
+    user: str = USER_ID,
+    channel: str = CHANNEL_ID,
+) -> dict[str, Any]:
+    """A button click on one of the bot's messages (`ephemeral`: a message only the user saw)."""
+    container: dict[str, Any] = {"type": "message", "message_ts": "1764700000.000001", "channel_id": channel}
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "team": {"id": TEAM_ID},
+        "user": {"id": user, "team_id": TEAM_ID},
+        "api_app_id": "A0KEYNOTE",
+        "token": "unused",
+        "trigger_id": "1.2.4",
+        "channel": {"id": channel, "name": "general"},
+        "response_url": response_url,
+        "actions": [
+            {"type": "button", "action_id": action_id, "block_id": "b1", "value": value, "action_ts": "1.5"}
+        ],
+    }
+    if ephemeral:
+        container["is_ephemeral"] = True
+    else:
+        message: dict[str, Any] = {"type": "message", "ts": "1764700000.000001", "user": BOT_USER_ID}
+        if message_thread_ts:
+            message["thread_ts"] = message_thread_ts
+        payload["message"] = message
+    payload["container"] = container
+    return payload
+
+
+def texts(message: dict[str, Any]) -> list[str]:
+    """Every text a person could see in a posted message: fallback, blocks, fields, button labels."""
+    found = [str(message.get("text", ""))]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(message.get("blocks", []))
+    return found

@@ -1,0 +1,393 @@
+"""The Slack adapter in HTTP mode, on the wire: signed requests in, what a fake Slack received out."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+
+from adapters.slack import SlackAdapter
+from bot.app import Bot
+from bot.live import LiveKnowledge
+from bot.settings import Settings
+from knowledge.loader import BUNDLED_DIR
+from tests.fakes.slack import (
+    ADMIN_ID,
+    BOT_USER_ID,
+    CHANNEL_ID,
+    DM_CHANNEL_ID,
+    OWNER_ID,
+    SIGNING_SECRET,
+    USER_ID,
+    FakeSlack,
+    block_actions,
+    direct_message,
+    mention,
+    sign,
+    slash_command,
+    texts,
+)
+
+CONFIGURED_MANAGER = "UCONFIG01"
+
+
+def slack_settings(slack: FakeSlack, **extra: Any) -> Settings:
+    values: dict[str, Any] = {
+        "slack_bot_token": "xoxb-fake",
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_app_token": None,
+        "slack_api_url": slack.api_url,
+        "slack_admin_user_ids": [CONFIGURED_MANAGER],
+        "knowledge_poll_seconds": 60,
+        **extra,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(autouse=True)
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="module")
+def bot() -> Bot:
+    """One bot for the module: building the matcher takes most of a second, and replies do not change it."""
+    return Bot(LiveKnowledge(BUNDLED_DIR))
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    fake = await FakeSlack().start()
+    yield fake
+    await fake.close()
+
+
+@dataclass
+class Http:
+    adapter: SlackAdapter
+    session: aiohttp.ClientSession
+    url: str
+
+    async def event(
+        self, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> aiohttp.ClientResponse:
+        raw = json.dumps(body)
+        sent = {"Content-Type": "application/json", **sign(raw), **(headers or {})}
+        async with self.session.post(f"{self.url}/slack/events", data=raw, headers=sent) as response:
+            await response.read()
+            return response
+
+    async def form(self, fields: dict[str, str]) -> tuple[int, str]:
+        raw = urlencode(fields)
+        sent = {"Content-Type": "application/x-www-form-urlencoded", **sign(raw)}
+        async with self.session.post(f"{self.url}/slack/events", data=raw, headers=sent) as response:
+            return response.status, await response.text()
+
+    async def click(self, payload: dict[str, Any]) -> tuple[int, str]:
+        return await self.form({"payload": json.dumps(payload)})
+
+
+@pytest.fixture
+async def http(slack: FakeSlack, bot: Bot) -> AsyncIterator[Http]:
+    adapter = SlackAdapter(bot, slack_settings(slack))
+    port = await adapter.start_http("127.0.0.1", 0)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        yield Http(adapter, session, f"http://127.0.0.1:{port}")
+    await adapter.close()
+
+
+async def answered(
+    http: Http, slack: FakeSlack, count: int = 1, method: str = "chat.postMessage"
+) -> list[Any]:
+    await slack.wait_for(lambda: len(slack.posted(method)) >= count)
+    await http.adapter.settled()
+    return slack.posted(method)
+
+
+def visible(message: dict[str, Any]) -> str:
+    return "\n".join(texts(message))
+
+
+async def test_a_mention_is_answered_in_a_thread_under_the_question(http: Http, slack: FakeSlack) -> None:
+    response = await http.event(mention("How many cores does Graviton5 have?", ts="1764690001.000100"))
+    assert response.status == 200
+
+    [message] = await answered(http, slack)
+    assert message["channel"] == CHANNEL_ID
+    assert message["thread_ts"] == "1764690001.000100"
+    assert "192" in visible(message)
+    kinds = [block["type"] for block in message["blocks"]]
+    assert kinds[0] == "section" and "context" in kinds and kinds[-1] == "actions"
+    context = next(block for block in message["blocks"] if block["type"] == "context")
+    assert "28:00" in context["elements"][0]["text"]
+    feedback = message["blocks"][-1]["elements"]
+    assert [(b["text"]["text"], b["value"]) for b in feedback] == [
+        ("👍", "graviton5-cores"),
+        ("👎", "graviton5-cores"),
+    ]
+    assert message["link_names"] is False and message["parse"] == "none"
+
+
+async def test_a_mention_inside_a_thread_is_answered_in_that_thread(http: Http, slack: FakeSlack) -> None:
+    await http.event(mention("/launch Graviton5", ts="1764690002.000500", thread_ts="1764690002.000100"))
+
+    [message] = await answered(http, slack)
+    assert message["thread_ts"] == "1764690002.000100"
+    assert message["blocks"][0]["type"] == "header"
+    assert "Graviton5" in message["blocks"][0]["text"]["text"]
+
+
+async def test_a_direct_message_is_answered_in_the_dm(http: Http, slack: FakeSlack) -> None:
+    await http.event(direct_message("Graviton5有多少个核心？"))
+
+    [message] = await answered(http, slack)
+    assert message["channel"] == DM_CHANNEL_ID
+    assert "thread_ts" not in message
+    assert "192" in visible(message)
+
+
+async def test_bot_messages_edits_own_messages_and_channel_messages_are_ignored(
+    http: Http, slack: FakeSlack
+) -> None:
+    await http.event(direct_message("/help", bot_id="B0OTHER"))
+    await http.event(direct_message("/help", subtype="message_changed"))
+    await http.event(direct_message("/help", user=BOT_USER_ID))
+    await http.event(direct_message("/help", channel_type="channel", channel=CHANNEL_ID))
+    await http.adapter.settled()
+    assert slack.posted() == []
+
+    await http.event(direct_message("/help", ts="1764690003.000100"))
+    [message] = await answered(http, slack)
+    assert message["channel"] == DM_CHANNEL_ID
+
+
+async def test_slash_commands_are_acknowledged_empty_then_answered_through_the_response_url(
+    http: Http, slack: FakeSlack
+) -> None:
+    status, body = await http.form(slash_command("/launch", "graviton5", slack.response_url("launch")))
+    assert (status, body) == (200, "")
+    status, body = await http.form(slash_command("/digest", "", slack.response_url("digest")))
+    assert (status, body) == (200, "")
+    await http.form(slash_command("/ask", "How many cores does Graviton5 have?", slack.response_url("ask")))
+
+    await slack.wait_for(lambda: all(slack.responses_to(k) for k in ("launch", "digest", "ask")))
+    [card] = slack.responses_to("launch")
+    assert card["response_type"] == "in_channel"
+    assert card["blocks"][0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": card["blocks"][0]["text"]["text"], "emoji": True},
+    }
+    assert card["blocks"][0]["text"]["text"].startswith("Graviton5")
+    [digest] = slack.responses_to("digest")
+    assert digest["response_type"] == "in_channel"
+    assert "AWS re:Invent 2025 keynote digest" in visible(digest)
+    [answer] = slack.responses_to("ask")
+    assert answer["response_type"] == "in_channel" and "192" in visible(answer)
+    assert slack.posted() == []
+
+
+async def test_an_empty_ask_gets_a_usage_hint_only_the_asker_sees(http: Http, slack: FakeSlack) -> None:
+    await http.form(slash_command("/ask", "   ", slack.response_url("empty")))
+
+    await slack.wait_for(lambda: bool(slack.responses_to("empty")))
+    [hint] = slack.responses_to("empty")
+    assert hint["response_type"] == "ephemeral"
+    assert "Ask me a question about the keynote" in visible(hint)
+
+
+async def test_a_40000_character_message_gets_a_clear_refusal(http: Http, slack: FakeSlack) -> None:
+    await http.event(mention("why " * 10_000))
+
+    [refusal] = await answered(http, slack, method="chat.postEphemeral")
+    assert refusal["user"] == USER_ID and refusal["channel"] == CHANNEL_ID
+    assert "please ask in under 1,000 characters" in visible(refusal)
+    assert slack.posted() == []
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Slack-Signature": "", "X-Slack-Request-Timestamp": ""},
+        {"X-Slack-Signature": "v0=abc", "X-Slack-Request-Timestamp": "yesterday"},
+        {"X-Slack-Signature": "v0=" + "0" * 64, "X-Slack-Request-Timestamp": str(int(time.time()))},
+        sign(json.dumps({"other": "body"})),
+        None,  # signed correctly, but 10 minutes ago
+    ],
+    ids=["absent", "empty", "garbage", "wrong", "other-body", "stale"],
+)
+async def test_unsigned_or_stale_requests_get_401_and_no_reply(
+    http: Http, slack: FakeSlack, headers: dict[str, str] | None
+) -> None:
+    body = mention("How many cores does Graviton5 have?")
+    raw = json.dumps(body)
+    sent = {
+        "Content-Type": "application/json",
+        **(sign(raw, timestamp=int(time.time()) - 600) if headers is None else headers),
+    }
+    async with http.session.post(f"{http.url}/slack/events", data=raw, headers=sent) as response:
+        assert response.status == 401
+    await http.adapter.settled()
+    assert slack.calls_to("chat.postMessage") == []
+
+
+async def test_a_retried_delivery_is_answered_once(http: Http, slack: FakeSlack) -> None:
+    body = mention("How many cores does Graviton5 have?")
+    await http.event(body)
+    await answered(http, slack)
+
+    for attempt in ("1", "2"):
+        response = await http.event(
+            body, {"X-Slack-Retry-Num": attempt, "X-Slack-Retry-Reason": "http_timeout"}
+        )
+        assert response.status == 200
+    await http.adapter.settled()
+    assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+async def test_a_429_is_waited_out_and_the_message_sent_once(http: Http, slack: FakeSlack) -> None:
+    slack.fail_next("chat.postMessage", 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+    await http.event(mention("How many cores does Graviton5 have?"))
+
+    [message] = await answered(http, slack)
+    assert "192" in visible(message)
+    assert [call.status for call in slack.calls_to("chat.postMessage")] == [429, 200]
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(200, {"ok": False, "error": "channel_not_found"}), (500, "Internal Server Error")],
+    ids=["ok-false", "http-500"],
+)
+async def test_a_failed_post_is_logged_and_a_retry_can_still_answer(
+    http: Http, slack: FakeSlack, caplog: pytest.LogCaptureFixture, status: int, body: Any
+) -> None:
+    slack.fail_next("chat.postMessage", status, body)
+    event = mention("How many cores does Graviton5 have?")
+    with caplog.at_level(logging.ERROR, logger="adapters.slack"):
+        await http.event(event)
+        await slack.wait_for(lambda: bool(slack.calls_to("chat.postMessage")))
+        await http.adapter.settled()
+    assert any("chat.postMessage to C0GENERAL failed" in r.getMessage() for r in caplog.records)
+    assert slack.posted() == []
+
+    async with http.session.get(f"{http.url}/healthz") as health:
+        assert health.status == 200
+    await http.event(event, {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"})
+    [message] = await answered(http, slack)
+    assert "192" in visible(message)
+
+
+async def test_echoed_user_text_is_escaped_and_never_pings(http: Http, slack: FakeSlack) -> None:
+    # As Slack delivers it: a real <!channel> mention, @here typed as a word, and a literal "& <b>".
+    await http.event(mention("/launch <!channel> @here @Everyone &amp; &lt;b&gt;"))
+    await http.form(slash_command("/digest", "<!here> @channel", slack.response_url("digest")))
+
+    [launch] = await answered(http, slack, method="chat.postEphemeral")
+    await slack.wait_for(lambda: bool(slack.responses_to("digest")))
+    [digest] = slack.responses_to("digest")
+    assert digest["response_type"] == "ephemeral"
+    shown = visible(launch) + visible(digest)
+    assert "&lt;!channel&gt; @\u200bhere @\u200bEveryone &amp; &lt;b&gt;" in visible(launch)
+    assert "&lt;!here&gt; @\u200bchannel" in visible(digest)
+    for ping in ("<!channel>", "<!here>", "<!everyone>", "@here", "@channel", "@everyone", "@Everyone"):
+        assert ping not in shown
+    assert launch["parse"] == "none" and launch["link_names"] is False
+
+
+async def test_a_did_you_mean_click_answers_in_the_same_thread(http: Http, slack: FakeSlack) -> None:
+    payload = block_actions(
+        "ask:0", "How many cores does Graviton5 have?", slack.response_url("click"), "1764690004.000100"
+    )
+    status, body = await http.click(payload)
+    assert (status, body) == (200, "")
+
+    [message] = await answered(http, slack)
+    assert message["channel"] == CHANNEL_ID and message["thread_ts"] == "1764690004.000100"
+    assert "192" in visible(message)
+
+
+async def test_an_abstention_offers_buttons_that_ask_the_suggested_question(
+    http: Http, slack: FakeSlack
+) -> None:
+    await http.event(mention("When is Graviton6 coming?", ts="1764690005.000100"))
+    [abstained] = await answered(http, slack)
+    assert "I don't know that from the keynote." in visible(abstained)
+    buttons = [e for b in abstained["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert buttons and all(b["action_id"].startswith("ask:") for b in buttons)
+    assert "Did you mean:" in visible(abstained)
+
+    choice = buttons[0]
+    payload = block_actions(
+        choice["action_id"], choice["value"], slack.response_url("c"), "1764690005.000100"
+    )
+    await http.click(payload)
+    [_, answer] = await answered(http, slack, count=2)
+    assert answer["thread_ts"] == "1764690005.000100"
+    assert "I don't know" not in visible(answer)
+    assert any(b["type"] == "context" for b in answer["blocks"])
+
+
+async def test_feedback_is_acknowledged_and_thanked_only_to_the_user(http: Http, slack: FakeSlack) -> None:
+    status, body = await http.click(
+        block_actions("feedback_up:1", "graviton5-cores", slack.response_url("fb"))
+    )
+    assert (status, body) == (200, "")
+
+    await slack.wait_for(lambda: bool(slack.responses_to("fb")))
+    await http.adapter.settled()
+    [thanks] = slack.responses_to("fb")
+    assert thanks["response_type"] == "ephemeral" and thanks["replace_original"] is False
+    assert "Thanks for the feedback" in visible(thanks)
+    assert slack.posted() == []
+
+
+async def test_a_launch_button_on_a_private_message_answers_through_the_response_url(
+    http: Http, slack: FakeSlack
+) -> None:
+    await http.click(block_actions("launch:0", "graviton5", slack.response_url("launch"), ephemeral=True))
+
+    await slack.wait_for(lambda: bool(slack.responses_to("launch")))
+    [card] = slack.responses_to("launch")
+    assert card["response_type"] == "in_channel"
+    assert card["blocks"][0]["text"]["text"].startswith("Graviton5")
+
+
+@pytest.mark.parametrize(
+    ("user", "allowed"),
+    [(USER_ID, False), (ADMIN_ID, True), (OWNER_ID, True), (CONFIGURED_MANAGER, True)],
+    ids=["member", "admin", "owner", "configured"],
+)
+async def test_only_admins_owners_and_configured_users_may_manage(
+    http: Http, slack: FakeSlack, user: str, allowed: bool
+) -> None:
+    await http.form(slash_command("/reload", "", slack.response_url("reload"), user=user))
+
+    await slack.wait_for(lambda: bool(slack.responses_to("reload")))
+    [reply] = slack.responses_to("reload")
+    assert reply["response_type"] == "ephemeral"
+    expected = "Knowledge reloaded" if allowed else "Only channel managers can do that."
+    assert expected in visible(reply)
+
+
+async def test_post_delivers_a_digest_to_the_given_channel(http: Http, slack: FakeSlack, bot: Bot) -> None:
+    await http.adapter.post("C0DIGESTS", await bot.command("digest", ""))
+
+    [message] = slack.posted()
+    assert message["channel"] == "C0DIGESTS" and "thread_ts" not in message
+    assert message["blocks"][0]["text"]["text"] == "AWS re:Invent 2025 keynote digest"
+    assert "Graviton5" in visible(message)
+
+
+async def test_healthz_answers_beside_the_events_endpoint(http: Http) -> None:
+    async with http.session.get(f"{http.url}/healthz") as response:
+        assert response.status == 200
+        assert (await response.json())["ok"] is True
