@@ -1,5 +1,8 @@
 """Shared pieces for the storage, scheduler, subscription and gaps tests.
 
+Test modules import the fixtures by their function names (`db_url_fixture`, `storage_fixture`);
+tests ask for them as `db_url` and `storage`.
+
 `db_url` gives each test an empty database: a SQLite file, and the real PostgreSQL in a schema of
 its own (dropped afterwards). Without PostgreSQL those cases skip, unless REQUIRE_POSTGRES=1 (CI),
 where they fail.
@@ -42,8 +45,8 @@ def _postgres_admin() -> sa.Engine:
     return engine
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(name="db_url", params=["sqlite", "postgres"])
+def db_url_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'data' / 'bot.sqlite3'}"
         return
@@ -60,8 +63,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture
-def storage(db_url: str) -> Iterator[Storage]:
+@pytest.fixture(name="storage")
+def storage_fixture(db_url: str) -> Iterator[Storage]:
     opened = Storage(db_url, user_salt="test-salt")
     yield opened
     opened.close()
