@@ -16,39 +16,24 @@ import pytest
 from adapters.slack import SlackAdapter
 from bot.app import Bot
 from bot.live import LiveKnowledge
-from bot.settings import Settings
 from knowledge.loader import BUNDLED_DIR
 from tests.fakes.slack import (
     ADMIN_ID,
     BOT_USER_ID,
     CHANNEL_ID,
+    CONFIGURED_MANAGER,
     DM_CHANNEL_ID,
     OWNER_ID,
-    SIGNING_SECRET,
     USER_ID,
     FakeSlack,
     block_actions,
     direct_message,
     mention,
     sign,
+    slack_settings,
     slash_command,
     texts,
 )
-
-CONFIGURED_MANAGER = "UCONFIG01"
-
-
-def slack_settings(slack: FakeSlack, **extra: Any) -> Settings:
-    values: dict[str, Any] = {
-        "slack_bot_token": "xoxb-fake",
-        "slack_signing_secret": SIGNING_SECRET,
-        "slack_app_token": None,
-        "slack_api_url": slack.api_url,
-        "slack_admin_user_ids": [CONFIGURED_MANAGER],
-        "knowledge_poll_seconds": 60,
-        **extra,
-    }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @pytest.fixture(autouse=True)

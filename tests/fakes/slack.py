@@ -19,6 +19,8 @@ from urllib.parse import parse_qsl
 from aiohttp import WSMsgType, web
 from slack_sdk.signature import SignatureVerifier
 
+from bot.settings import Settings
+
 TEAM_ID = "T0KEYNOTE"
 BOT_USER_ID = "UBOT00001"
 BOT_ID = "BBOT00001"
@@ -205,9 +207,27 @@ class FakeSlack:
         return ws
 
 
-# -- what Slack sends to the app ----------------------------------------------------------------
+# -- the app's settings, pointed at the fake -----------------------------------------------------
 
 SIGNING_SECRET = "fake-signing-secret"
+CONFIGURED_MANAGER = "UCONFIG01"
+
+
+def slack_settings(slack: FakeSlack, **extra: Any) -> Settings:
+    values: dict[str, Any] = {
+        "slack_bot_token": "xoxb-fake",
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_app_token": None,
+        "slack_api_url": slack.api_url,
+        "slack_admin_user_ids": [CONFIGURED_MANAGER],
+        "knowledge_poll_seconds": 60,
+        **extra,
+    }
+    return Settings(_env_file=None, **values)
+
+
+# -- what Slack sends to the app ----------------------------------------------------------------
+
 _event_ids = itertools.count(1)
 
 
@@ -335,3 +355,17 @@ def texts(message: dict[str, Any]) -> list[str]:
 
     walk(message.get("blocks", []))
     return found
+
+
+def envelope(kind: str, payload: dict[str, Any], retry_attempt: int | None = None) -> dict[str, Any]:
+    """A Socket Mode envelope: `events_api`, `slash_commands` or `interactive`."""
+    sent: dict[str, Any] = {
+        "envelope_id": f"env-{next(_event_ids):08d}",
+        "type": kind,
+        "payload": payload,
+        "accepts_response_payload": kind != "events_api",
+    }
+    if retry_attempt is not None:
+        sent["retry_attempt"] = retry_attempt
+        sent["retry_reason"] = "timeout"
+    return sent
