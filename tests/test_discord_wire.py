@@ -10,12 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from adapters.discord.adapter import DiscordAdapter, serve
 from bot.app import Bot
 from bot.context import Context
+from bot.live import LiveKnowledge
 from bot.replies import Reply
 from bot.settings import Settings
+from knowledge.loader import BUNDLED_DIR
 from tests.fakes.discord import (
     APP_ID,
     BOT_ID,
@@ -39,6 +42,12 @@ EPHEMERAL = 64
 MESSAGES = f"/channels/{CHANNEL_ID}/messages"
 
 
+@pytest.fixture(scope="module")
+def shared_bot() -> Bot:
+    """One bot for the module: building the matcher takes a second, and these tests only read from it."""
+    return Bot(LiveKnowledge(BUNDLED_DIR))
+
+
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
     server = FakeDiscord()
@@ -50,7 +59,7 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 def settings_for(fake: FakeDiscord, data_dir: Path, **extra: Any) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
-        discord_token="fake-token",
+        discord_token=SecretStr("fake-token"),
         discord_api_url=fake.api_url,
         discord_gateway_url=fake.gateway_url,
         data_dir=data_dir,
@@ -76,8 +85,8 @@ async def connected(
 
 
 @pytest.fixture
-async def adapter(bot: Bot, fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[DiscordAdapter]:
-    discord_adapter = DiscordAdapter(bot, settings_for(fake, tmp_path))
+async def adapter(shared_bot: Bot, fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[DiscordAdapter]:
+    discord_adapter = DiscordAdapter(shared_bot, settings_for(fake, tmp_path))
     async with connected(discord_adapter, fake):
         yield discord_adapter
 
@@ -157,7 +166,7 @@ async def test_an_empty_mention_and_a_4000_character_message_get_clear_replies(
     first = Sent.of(await fake.wait_request("POST", MESSAGES))
     assert "Ask me a question about the keynote" in first.text()
 
-    await fake.dispatch("MESSAGE_CREATE", guild_message(fake, f"<@{BOT_ID}> " + "why " * 1000))
+    await fake.dispatch("MESSAGE_CREATE", guild_message(fake, f"<@{BOT_ID}> " + "w" * 4000))
     second = Sent.of(await fake.wait_request("POST", MESSAGES, count=2))
     assert "4,000 characters long" in second.text()
 
@@ -271,9 +280,9 @@ class GatedBot(Bot):
 
 
 async def test_a_slow_answer_is_deferred_then_followed_up(
-    bot: Bot, fake: FakeDiscord, tmp_path: Path
+    shared_bot: Bot, fake: FakeDiscord, tmp_path: Path
 ) -> None:
-    slow = GatedBot(bot)
+    slow = GatedBot(shared_bot)
     adapter = DiscordAdapter(slow, settings_for(fake, tmp_path), defer_after=0.01)
     async with connected(adapter, fake):
         await fake.dispatch("INTERACTION_CREATE", fake.slash("digest", {}))
@@ -284,29 +293,31 @@ async def test_a_slow_answer_is_deferred_then_followed_up(
         assert Sent.of(follow_up).embeds[0]["title"] == "AWS re:Invent 2025 keynote digest"
         assert_inert(follow_up)
 
+        slow.gate.clear()
         await fake.dispatch("INTERACTION_CREATE", fake.slash("launch", {"name": "no such thing"}))
-        await fake.wait_request("POST", "/callback", count=2)
+        assert (await fake.wait_request("POST", "/callback", count=2)).body["type"] == 5
+        slow.gate.set()
         private = await fake.wait_request("POST", f"/webhooks/{APP_ID}/", count=2)
         assert fake.find("DELETE", "/messages/@original")
         assert private.body["flags"] & EPHEMERAL
 
 
 async def test_commands_sync_once_and_not_again_when_unchanged(
-    bot: Bot, fake: FakeDiscord, tmp_path: Path
+    shared_bot: Bot, fake: FakeDiscord, tmp_path: Path
 ) -> None:
-    async with connected(DiscordAdapter(bot, settings_for(fake, tmp_path)), fake):
+    async with connected(DiscordAdapter(shared_bot, settings_for(fake, tmp_path)), fake):
         sync = await fake.wait_request("PUT", f"/applications/{APP_ID}/commands")
     names = {command["name"]: command for command in sync.body}
     assert set(names) == {"ask", "launch", "digest"}
     assert names["launch"]["options"][0]["autocomplete"] is True
 
-    async with connected(DiscordAdapter(bot, settings_for(fake, tmp_path)), fake):
+    async with connected(DiscordAdapter(shared_bot, settings_for(fake, tmp_path)), fake):
         pass
     assert len(fake.find("PUT", "/commands")) == 1
     assert len(fake.find("GET", f"/applications/{APP_ID}/commands")) == 1
 
     guild_settings = settings_for(fake, tmp_path, discord_guild_id=int(GUILD_ID))
-    async with connected(DiscordAdapter(bot, guild_settings), fake):
+    async with connected(DiscordAdapter(shared_bot, guild_settings), fake):
         guild_sync = await fake.wait_request("PUT", f"/guilds/{GUILD_ID}/commands")
     assert {command["name"] for command in guild_sync.body} == {"ask", "launch", "digest"}
 
@@ -355,8 +366,15 @@ async def test_post_delivers_a_digest_to_a_channel(adapter: DiscordAdapter, fake
     assert Sent.of(request).embeds[0]["title"] == digest.title
 
 
-async def test_sharded_client_answers_on_every_shard(bot: Bot, fake: FakeDiscord, tmp_path: Path) -> None:
-    adapter = DiscordAdapter(bot, settings_for(fake, tmp_path, discord_shard_count=2))
+async def _no_identify_pause(shard_id: int | None, *, initial: bool = False) -> None:
+    """Discord allows one IDENTIFY per 5 s, which discord.py waits out; the fake has no such limit."""
+
+
+async def test_sharded_client_answers_on_every_shard(
+    shared_bot: Bot, fake: FakeDiscord, tmp_path: Path
+) -> None:
+    adapter = DiscordAdapter(shared_bot, settings_for(fake, tmp_path, discord_shard_count=2))
+    adapter.client.before_identify_hook = _no_identify_pause  # type: ignore[method-assign]
     async with connected(adapter, fake, shards=2):
         shards = sorted(tuple(f["d"]["shard"]) for f in fake.gateway_frames if f.get("op") == 2)
         assert shards == [(0, 2), (1, 2)]

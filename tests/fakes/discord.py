@@ -310,9 +310,10 @@ class FakeDiscord:
     # REST
 
     def _json(self, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-        body = b"" if payload is None else json.dumps(payload).encode()
+        if payload is None:
+            return web.Response(status=204)
         all_headers = {"Content-Type": "application/json", **(headers or {})}
-        return web.Response(status=status if payload is not None else 204, body=body, headers=all_headers)
+        return web.Response(status=status, body=json.dumps(payload).encode(), headers=all_headers)
 
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["path"]
