@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.loader import Knowledge
-from knowledge.models import Fact
+from knowledge.models import Fact, Language
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_NAME = "reinvent-2025-keynote.zh.md"
@@ -360,7 +360,8 @@ def says(text: str, form: str) -> bool:
 def missing_quantities(text: str, facts: list[Fact]) -> list[str]:
     problems = []
     for quantity in quantities(text):
-        for language, forms in (("en", quantity.en), ("zh", quantity.zh)):
+        languages: tuple[tuple[Language, tuple[str, ...]], ...] = (("en", quantity.en), ("zh", quantity.zh))
+        for language, forms in languages:
             answers = [fact.answer.get(language) for fact in facts]
             if not any(says(answer, form) for answer in answers for form in forms):
                 problems.append(f"{quantity.seed!r} not in any {language} answer (looked for {forms})")
