@@ -16,6 +16,7 @@ import pytest
 from adapters.slack import SlackAdapter
 from bot.app import Bot
 from bot.live import LiveKnowledge
+from bot.replies import Reply, Section
 from knowledge.loader import BUNDLED_DIR
 from tests.fakes.slack import (
     ADMIN_ID,
@@ -376,3 +377,17 @@ async def test_healthz_answers_beside_the_events_endpoint(http: Http) -> None:
     async with http.session.get(f"{http.url}/healthz") as response:
         assert response.status == 200
         assert (await response.json())["ok"] is True
+
+
+async def test_a_long_reply_arrives_whole_in_follow_up_messages(http: Http, slack: FakeSlack) -> None:
+    paragraphs = [f"Paragraph {n}: " + "lorem ipsum " * 300 for n in range(60)]
+    reply = Reply(kind="digest", title="Everything", sections=[Section(text=p) for p in paragraphs])
+
+    await http.adapter.post(CHANNEL_ID, reply)
+
+    messages = slack.posted()
+    assert len(messages) == len(slack.calls_to("chat.postMessage")) == 3
+    assert all(len(m["blocks"]) <= 50 for m in messages)
+    sections = [b["text"]["text"] for m in messages for b in m["blocks"] if b["type"] == "section"]
+    assert all(len(text) <= 3000 for text in sections)
+    assert " ".join(sections).split() == " ".join(paragraphs).split()

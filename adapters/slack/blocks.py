@@ -109,13 +109,13 @@ def _fields(reply: Reply) -> list[Block]:
     row: list[dict[str, Any]] = []
     for kv in reply.fields:
         cell = f"*{escape(kv.name)}*\n{escape(kv.value)}"
-        if len(cell) > FIELD_TEXT:
-            blocks.extend(_text_sections(kv.name, kv.value))
-            continue
-        row.append(_mrkdwn(cell))
-        if len(row) == FIELDS_PER_SECTION:
+        if row and (len(cell) > FIELD_TEXT or len(row) == FIELDS_PER_SECTION):
             blocks.append({"type": "section", "fields": row})
             row = []
+        if len(cell) > FIELD_TEXT:
+            blocks.extend(_text_sections(kv.name, kv.value))
+        else:
+            row.append(_mrkdwn(cell))
     if row:
         blocks.append({"type": "section", "fields": row})
     return blocks
