@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 from pydantic import SecretStr
 
@@ -16,12 +17,13 @@ from adapters.discord.adapter import DiscordAdapter, serve
 from bot.app import Bot
 from bot.context import Context
 from bot.live import LiveKnowledge
-from bot.replies import Reply
+from bot.replies import Button, Reply, Section
 from bot.settings import Settings
 from knowledge.loader import BUNDLED_DIR
 from tests.fakes.discord import (
     APP_ID,
     BOT_ID,
+    BOT_ROLE_ID,
     CHANNEL_ID,
     DM_CHANNEL_ID,
     GUILD_ID,
@@ -107,6 +109,12 @@ def guild_message(
     )
 
 
+def buttons_of(request: Request) -> list[str]:
+    body = request.body or {}
+    payload = body.get("data", body) if "type" in body else body
+    return [button["custom_id"] for row in payload.get("components", []) for button in row["components"]]
+
+
 def assert_inert(request: Request) -> None:
     body = request.body or {}
     payload = body.get("data", body) if "type" in body else body
@@ -116,17 +124,41 @@ def assert_inert(request: Request) -> None:
 async def test_a_mention_in_a_channel_is_answered_as_a_reply(
     adapter: DiscordAdapter, fake: FakeDiscord
 ) -> None:
-    message = guild_message(
-        fake, f"<@{BOT_ID}> how many cores does Graviton5 have? @everyone <@&{MANAGER_ROLE_ID}>"
-    )
+    question = "how many chips in a Trainium3 UltraServer? @everyone @here"
+    message = guild_message(fake, f"<@{BOT_ID}> {question} <@&{MANAGER_ROLE_ID}>")
     await fake.dispatch("MESSAGE_CREATE", message)
 
     request = await fake.wait_request("POST", MESSAGES)
     assert str(request.body["message_reference"]["message_id"]) == message["id"]
     assert_inert(request)
-    sent = Sent.of(request)
-    assert len(sent.embeds) == 1
-    assert sent.text()
+    [embed] = Sent.of(request).embeds
+    assert "144 Trainium3 chips" in embed["description"]
+    assert embed["footer"]["text"].startswith("Keynote ")
+    assert buttons_of(request) == [
+        "kb:feedback_up:trn3-ultraserver-chips",
+        "kb:feedback_down:trn3-ultraserver-chips",
+    ]
+
+
+async def test_the_bots_own_role_counts_as_a_mention_and_is_stripped(
+    adapter: DiscordAdapter, fake: FakeDiscord
+) -> None:
+    message = guild_message(fake, f"<@&{BOT_ROLE_ID}> /help", mention=False, mention_roles=[BOT_ROLE_ID])
+    await fake.dispatch("MESSAGE_CREATE", message)
+
+    request = await fake.wait_request("POST", MESSAGES)
+    assert Sent.of(request).embeds[0]["title"].startswith("keynote-bot: ask me about")
+
+
+async def test_the_gateway_is_joined_without_privileged_intents(
+    adapter: DiscordAdapter, fake: FakeDiscord
+) -> None:
+    [identify] = [frame for frame in fake.gateway_frames if frame.get("op") == 2]
+    intents = discord.Intents._from_value(identify["d"]["intents"])
+    assert intents.guilds and intents.guild_messages and intents.dm_messages
+    assert not (intents.message_content or intents.members or intents.presences)
+    assert fake.gateway_queries[0]["v"] == "10"
+    assert fake.gateway_queries[0]["encoding"] == "json"
 
 
 async def test_messages_without_a_mention_and_from_bots_are_ignored(
@@ -183,12 +215,14 @@ async def test_only_channel_managers_may_reload(adapter: DiscordAdapter, fake: F
 
 
 async def test_slash_ask_is_answered_directly(adapter: DiscordAdapter, fake: FakeDiscord) -> None:
-    await fake.dispatch("INTERACTION_CREATE", fake.slash("ask", {"question": "what is S3 Vectors?"}))
+    await fake.dispatch(
+        "INTERACTION_CREATE", fake.slash("ask", {"question": "what is S3 Vectors? <@&1> @everyone"})
+    )
 
     request = await fake.wait_request("POST", "/callback")
     assert request.body["type"] == 4
     assert_inert(request)
-    assert request.body["data"]["embeds"]
+    assert "S3 Vectors brings vector storage to S3 scale" in Sent.of(request).text()
     assert not request.body["data"].get("flags", 0) & EPHEMERAL
 
 
@@ -216,15 +250,23 @@ async def test_an_unknown_launch_offers_the_closest_as_buttons(
 
 
 async def test_launch_names_autocomplete(adapter: DiscordAdapter, fake: FakeDiscord) -> None:
-    await fake.dispatch("INTERACTION_CREATE", fake.autocomplete("launch", "name", "grav"))
+    await fake.dispatch("INTERACTION_CREATE", fake.autocomplete("launch", "name", "trn"))
+    await fake.dispatch("INTERACTION_CREATE", fake.autocomplete("launch", "name", ""))
 
-    request = await fake.wait_request("POST", "/callback")
-    assert request.body["type"] == 8
-    choices = request.body["data"]["choices"]
+    fuzzy = await fake.wait_request("POST", "/callback")
+    assert fuzzy.body["type"] == 8
+    assert fuzzy.body["data"]["choices"][0] == {
+        "name": "Trainium3 UltraServer",
+        "value": "trainium3-ultraserver",
+    }
+    everything = (await fake.wait_request("POST", "/callback", count=2)).body["data"]["choices"]
     knowledge = adapter.bot.live.current.knowledge
-    assert 0 < len(choices) <= 25
-    assert all(choice["value"] in knowledge.launches for choice in choices)
-    assert choices[0]["name"] == knowledge.launches[choices[0]["value"]].name
+    assert len(everything) == min(25, len(knowledge.launches))
+    assert all(choice["name"] == knowledge.launches[choice["value"]].name for choice in everything)
+
+    await fake.dispatch("INTERACTION_CREATE", fake.slash("launch", {"name": "trainium3-ultraserver"}))
+    card = await fake.wait_request("POST", "/callback", count=3)
+    assert Sent.of(card).embeds[0]["title"].startswith("Trainium3 UltraServer")
 
 
 async def test_the_digest_command_sends_the_digest(adapter: DiscordAdapter, fake: FakeDiscord) -> None:
@@ -237,14 +279,21 @@ async def test_the_digest_command_sends_the_digest(adapter: DiscordAdapter, fake
 async def test_clicking_a_suggestion_asks_it_and_feedback_is_acknowledged_privately(
     adapter: DiscordAdapter, fake: FakeDiscord
 ) -> None:
-    await fake.dispatch("INTERACTION_CREATE", fake.click("kb:ask:what is S3 Vectors?"))
+    await fake.dispatch(
+        "MESSAGE_CREATE", guild_message(fake, f"<@{BOT_ID}> How many cores does Graviton6 have?")
+    )
+    abstained = await fake.wait_request("POST", MESSAGES)
+    assert "I don't know that from the keynote." in Sent.of(abstained).text()
+    suggestion = buttons_of(abstained)[0]
+    assert suggestion == "kb:ask:How many cores does Graviton5 have?"
+
+    await fake.dispatch("INTERACTION_CREATE", fake.click(suggestion))
     answered = await fake.wait_request("POST", "/callback")
     assert answered.body["type"] == 4
     assert not answered.body["data"].get("flags", 0) & EPHEMERAL
-    assert Sent.of(answered).embeds
+    assert "192 cores" in Sent.of(answered).text()
 
-    fact_id = next(iter(adapter.bot.live.current.knowledge.facts))
-    await fake.dispatch("INTERACTION_CREATE", fake.click(f"kb:feedback_up:{fact_id}"))
+    await fake.dispatch("INTERACTION_CREATE", fake.click(buttons_of(answered)[0]))
     thanks = await fake.wait_request("POST", "/callback", count=2)
     assert thanks.body["data"]["flags"] & EPHEMERAL
     assert "Thanks for the feedback" in Sent.of(thanks).text()
@@ -368,6 +417,32 @@ async def test_post_delivers_a_digest_to_a_channel(adapter: DiscordAdapter, fake
 
 async def _no_identify_pause(shard_id: int | None, *, initial: bool = False) -> None:
     """Discord allows one IDENTIFY per 5 s, which discord.py waits out; the fake has no such limit."""
+
+
+async def test_post_splits_a_long_reply_into_messages_within_limits(
+    adapter: DiscordAdapter, fake: FakeDiscord
+) -> None:
+    sections = [Section(heading=f"part {n}", text=f"launch{n} " * 700) for n in range(6)]
+    buttons = [Button(label="👍", action="feedback_up", value="graviton5-cores")]
+    await adapter.post(CHANNEL_ID, Reply(kind="digest", title="Digest", sections=sections, buttons=buttons))
+    await adapter.post("not-a-channel", Reply(kind="digest", title="Digest"))
+    await adapter.post(CHANNEL_ID, Reply(kind="notice", sections=[Section(text="done")]))
+
+    *parts, last = [
+        Sent.of(r)
+        for r in await fake.wait_for(
+            lambda: len(fake.find("POST", MESSAGES)) >= 3 and fake.find("POST", MESSAGES)
+        )
+    ]
+    assert "done" in last.text()
+    assert len(parts) >= 2
+    for part in parts:
+        assert sum(len(e.get("description", "")) + len(e.get("title", "")) for e in part.embeds) <= 6000
+    assert [buttons_of(part.request) for part in parts] == [[]] * (len(parts) - 1) + [
+        ["kb:feedback_up:graviton5-cores"]
+    ]
+    text = "\n".join(part.text() for part in parts)
+    assert all(f"launch{n} " in text for n in range(6))
 
 
 async def test_sharded_client_answers_on_every_shard(

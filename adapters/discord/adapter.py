@@ -126,6 +126,9 @@ class DiscordAdapter:
 
     async def post(self, channel: str, reply: Reply) -> None:
         """Send a reply unprompted (a scheduled digest) to a channel id; a failure is logged."""
+        if not channel.isdigit():
+            log.error("cannot post a %s to %r: a Discord channel id is a number", reply.kind, channel)
+            return
         await self._send(self.client.get_partial_messageable(int(channel)), reply)
 
     async def _send(

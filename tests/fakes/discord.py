@@ -26,6 +26,7 @@ MANAGER_ID = "900000000000000022"
 OTHER_BOT_ID = "900000000000000023"
 DM_CHANNEL_ID = "900000000000000030"
 MANAGER_ROLE_ID = "900000000000000040"
+BOT_ROLE_ID = "900000000000000041"
 TIMESTAMP = "2025-12-02T17:00:00.000000+00:00"
 MANAGE_CHANNELS = 1 << 4
 EVERYONE_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 31)
@@ -96,8 +97,9 @@ def _text_channel(channel_id: str, guild_id: str) -> dict[str, Any]:
     }
 
 
-def _role(role_id: str, name: str, permissions: int, position: int) -> dict[str, Any]:
+def _role(role_id: str, name: str, permissions: int, position: int, **extra: Any) -> dict[str, Any]:
     return {
+        **extra,
         "id": role_id,
         "name": name,
         "color": 0,
@@ -124,12 +126,13 @@ def guild_create() -> dict[str, Any]:
         "roles": [
             _role(GUILD_ID, "@everyone", EVERYONE_PERMISSIONS, 0),
             _role(MANAGER_ROLE_ID, "moderators", EVERYONE_PERMISSIONS | MANAGE_CHANNELS, 1),
+            _role(BOT_ROLE_ID, "keynote-bot", EVERYONE_PERMISSIONS, 2, tags={"bot_id": BOT_ID}),
         ],
         "emojis": [],
         "stickers": [],
         "channels": [_text_channel(CHANNEL_ID, GUILD_ID)],
         "threads": [],
-        "members": [member(BOT_ID, "keynote-bot")],
+        "members": [member(BOT_ID, "keynote-bot", roles=[BOT_ROLE_ID])],
         "voice_states": [],
         "presences": [],
         "stage_instances": [],
