@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ from tests.fakes.discord import (
     user,
 )
 
+ROOT = Path(__file__).resolve().parent.parent
 EPHEMERAL = 64
 MESSAGES = f"/channels/{CHANNEL_ID}/messages"
 
@@ -456,3 +459,34 @@ async def test_sharded_client_answers_on_every_shard(
         message = message_payload(fake.next_id(), DM_CHANNEL_ID, "/help", user(USER_ID, "ada"))
         await fake.dispatch("MESSAGE_CREATE", message, shard=1)
         await fake.wait_request("POST", f"/channels/{DM_CHANNEL_ID}/messages")
+
+
+async def test_python_m_bot_run_discord_answers_with_settings_from_the_environment(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "DISCORD_TOKEN": "fake-token",
+        "DISCORD_API_URL": fake.api_url,
+        "DISCORD_GATEWAY_URL": fake.gateway_url,
+        "DATA_DIR": str(tmp_path),
+    }
+    log_path = tmp_path / "bot.log"
+    with log_path.open("wb") as log_file:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", "discord", cwd=ROOT, env=env, stderr=log_file
+        )
+    try:
+        await fake.wait_for(lambda: fake.identifies() >= 1 or process.returncode is not None, timeout=30)
+        assert process.returncode is None, log_path.read_text()
+        question = "how many cores does Graviton5 have?"
+        await fake.dispatch(
+            "MESSAGE_CREATE", message_payload(fake.next_id(), DM_CHANNEL_ID, question, user(USER_ID, "ada"))
+        )
+        request = await fake.wait_request("POST", f"/channels/{DM_CHANNEL_ID}/messages")
+        assert "192 cores" in Sent.of(request).text()
+        assert (tmp_path / "discord-commands.json").exists()
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await asyncio.wait_for(process.wait(), timeout=10)
