@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.schedules import parse_schedule
-from bot.storage import Storage, database_url, tables
+from bot.storage import FactVotes, Storage, database_url, tables
 from bot.storage.migrations import LATEST, migrate
 from tests.persistence import db_url_fixture, storage_fixture  # noqa: F401  (fixtures)
 
@@ -164,14 +164,14 @@ async def test_an_unreachable_database_is_logged_once_and_recovers(
     storage = Storage(f"sqlite:///{blocker / 'bot.sqlite3'}", user_salt="s")
     caplog.set_level(logging.INFO, logger="bot.storage")
     assert await storage.call(storage.fact_votes) is None
-    assert await storage.call(storage.record_feedback, "f", True, "slack", "U1", NOW) is None
+    assert await storage.call(storage.subscriptions, "slack") is None
     assert not storage.available
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1
     assert "digests are paused" in errors[0].getMessage()
     blocker.unlink()
-    assert await storage.call(storage.record_feedback, "f", True, "slack", "U1", NOW) is None
-    assert await storage.call(storage.fact_votes) == [storage.fact_votes()[0]]
+    await storage.call(storage.record_feedback, "f", True, "slack", "U1", NOW)
+    assert await storage.call(storage.fact_votes) == [FactVotes("f", 1, 0)]
     assert storage.available
     assert "reachable again" in caplog.text
     storage.close()
