@@ -391,3 +391,9 @@ async def test_a_long_reply_arrives_whole_in_follow_up_messages(http: Http, slac
     sections = [b["text"]["text"] for m in messages for b in m["blocks"] if b["type"] == "section"]
     assert all(len(text) <= 3000 for text in sections)
     assert " ".join(sections).split() == " ".join(paragraphs).split()
+
+
+async def test_the_events_url_answers_slacks_verification_challenge(http: Http) -> None:
+    response = await http.event({"token": "unused", "challenge": "c-123", "type": "url_verification"})
+    assert response.status == 200
+    assert await response.json() == {"challenge": "c-123"}

@@ -188,3 +188,10 @@ async def test_run_refuses_to_start_when_slack_rejects_the_token(slack: FakeSlac
     slack.fail_next("auth.test", 200, {"ok": False, "error": "invalid_auth"})
     with pytest.raises(SettingsError, match="invalid_auth"):
         await asyncio.wait_for(run(bot, slack_settings(slack, port=free_port()), host="127.0.0.1"), 10)
+
+
+async def test_run_refuses_to_start_when_slack_rejects_the_app_token(slack: FakeSlack, bot: Bot) -> None:
+    slack.fail_next("apps.connections.open", 200, {"ok": False, "error": "invalid_auth"})
+    with pytest.raises(SettingsError, match="SLACK_APP_TOKEN"):
+        await asyncio.wait_for(run(bot, slack_settings(slack, slack_app_token=APP_TOKEN)), 10)
+    assert slack.connections == 0

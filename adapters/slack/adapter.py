@@ -10,7 +10,8 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Coroutine
+import signal
+from collections.abc import Coroutine, Iterator
 from typing import Any, cast
 
 import aiohttp
@@ -112,7 +113,13 @@ class SlackAdapter:
         return bound
 
     async def start_socket_mode(self, app_token: str) -> None:
+        # Ask for the websocket URL here: the SDK's client would retry a rejected app token forever.
+        try:
+            opened = await self.client.apps_connections_open(app_token=app_token)
+        except SlackClientError as error:
+            raise SettingsError(f"Slack rejected SLACK_APP_TOKEN: {error}") from None
         self._socket = AsyncSocketModeHandler(self.app, app_token=app_token, web_client=self.client)
+        self._socket.client.wss_uri = str(opened["url"])
         await self._socket.connect_async()
         log.info("connected to Slack in Socket Mode")
 
@@ -310,7 +317,7 @@ def _message_args(message: SlackMessage) -> dict[str, Any]:
 
 
 async def run(bot: Bot, settings: Settings, host: str = "0.0.0.0") -> None:
-    """Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on PORT; runs until cancelled."""
+    """Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on PORT; runs until cancelled or SIGTERM."""
     adapter = SlackAdapter(bot, settings)
     try:
         await adapter.check_token()
@@ -319,6 +326,24 @@ async def run(bot: Bot, settings: Settings, host: str = "0.0.0.0") -> None:
                 await adapter.start_socket_mode(settings.slack_app_token.get_secret_value())
             else:
                 await adapter.start_http(host, settings.port)
-            await asyncio.Event().wait()
+            with _stop_on_sigterm() as stopping:
+                await stopping.wait()
+            log.info("SIGTERM: finishing the replies in flight, then stopping")
     finally:
         await adapter.close()
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm() -> Iterator[asyncio.Event]:
+    """An event set by SIGTERM (what containers send), so replies in flight are finished, not cut off."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGTERM, stopping.set)
+    except (NotImplementedError, RuntimeError):  # not the main thread, or no signals on this platform
+        yield stopping
+        return
+    try:
+        yield stopping
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)

@@ -1,0 +1,92 @@
+"""`python -m bot run slack` as an operator starts it: a real process, a fake Slack, and SIGTERM to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.fakes.slack import SIGNING_SECRET, FakeSlack, mention, sign, texts
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    fake = await FakeSlack().start()
+    yield fake
+    await fake.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def wait_healthy(session: aiohttp.ClientSession, url: str, process: asyncio.subprocess.Process) -> None:
+    while process.returncode is None:
+        try:
+            async with session.get(f"{url}/healthz") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientConnectionError:
+            pass
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the bot exited with {process.returncode} before serving")
+
+
+async def test_the_cli_serves_slack_over_http_and_stops_cleanly_on_sigterm(
+    slack: FakeSlack, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("SLACK_") and key.lower() not in {"http_proxy", "https_proxy"}
+    }
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-fake",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack.api_url,
+        PORT=str(port),
+        DATA_DIR=str(tmp_path),
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "slack",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+            await asyncio.wait_for(wait_healthy(session, url, process), 30)
+            raw = json.dumps(mention("How many cores does Graviton5 have?", ts="1764690020.000100"))
+            headers = {"Content-Type": "application/json", **sign(raw)}
+            async with session.post(f"{url}/slack/events", data=raw, headers=headers) as response:
+                assert response.status == 200
+        await slack.wait_for(lambda: bool(slack.posted()), timeout=15)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 15)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, stderr.decode()
+    [message] = slack.posted()
+    assert message["thread_ts"] == "1764690020.000100"
+    assert "192" in "\n".join(texts(message))
