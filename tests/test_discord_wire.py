@@ -354,6 +354,26 @@ async def test_a_slow_answer_is_deferred_then_followed_up(
         assert private.body["flags"] & EPHEMERAL
 
 
+class BrokenBot(Bot):
+    """A bot whose every answer fails: the adapter must still answer and keep running."""
+
+    async def command(self, name: str, args: str, ctx: Context | None = None) -> Reply:
+        raise RuntimeError("knowledge on fire")
+
+
+async def test_a_failing_bot_gets_a_polite_error_not_a_crash(
+    shared_bot: Bot, fake: FakeDiscord, tmp_path: Path
+) -> None:
+    adapter = DiscordAdapter(BrokenBot(shared_bot.live), settings_for(fake, tmp_path))
+    async with connected(adapter, fake):
+        await fake.dispatch("MESSAGE_CREATE", guild_message(fake, f"<@{BOT_ID}> Graviton5有多少个核心？"))
+        assert "出了点问题" in Sent.of(await fake.wait_request("POST", MESSAGES)).text()
+        await fake.dispatch("INTERACTION_CREATE", fake.slash("ask", {"question": "cores?"}))
+        failed = await fake.wait_request("POST", "/callback")
+        assert failed.body["data"]["flags"] & EPHEMERAL
+        assert "something went wrong" in Sent.of(failed).text()
+
+
 async def test_commands_sync_once_and_not_again_when_unchanged(
     shared_bot: Bot, fake: FakeDiscord, tmp_path: Path
 ) -> None:

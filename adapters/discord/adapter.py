@@ -26,6 +26,7 @@ from bot.context import Context
 from bot.replies import Reply, Section
 from bot.runtime import background
 from bot.settings import Settings
+from knowledge.language import detect_language
 from knowledge.models import Language
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,11 @@ class DiscordAdapter:
         if message.guild is not None and not _mentions(message, me.id):
             return
         question = _strip_mentions(message, me.id)
-        reply = await self.bot.message(question, _message_context(message))
+        try:
+            reply = await self.bot.message(question, _message_context(message))
+        except Exception:
+            log.exception("the bot failed on message %s", message.id)
+            reply = _notice("failed", detect_language(question))
         await self._send(message.channel, reply, reference=message)
 
     async def post(self, channel: str, reply: Reply) -> None:
@@ -133,7 +138,7 @@ class DiscordAdapter:
 
     async def _send(
         self, channel: discord.abc.Messageable, reply: Reply, *, reference: discord.Message | None = None
-    ) -> bool:
+    ) -> None:
         try:
             for n, part in enumerate(messages(reply)):
                 options: dict[str, Any] = {"embeds": part.embeds, "allowed_mentions": NO_MENTIONS}
@@ -146,8 +151,6 @@ class DiscordAdapter:
                 await channel.send(**options)
         except discord.HTTPException as error:
             log.error("sending a %s reply to channel %s failed: %s", reply.kind, _channel_id(channel), error)
-            return False
-        return True
 
     # interactions
 
