@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from rich.console import Console
+
+from adapters.console.adapter import ConsoleAdapter
+from bot.app import Bot
 from tests.conftest import ROOT, write_fact
 
 
@@ -45,14 +50,15 @@ def test_quit_ends_the_session_and_blank_lines_are_skipped(tmp_path: Path) -> No
     assert "Launches at the keynote" not in run.stdout
 
 
-def test_a_suggestion_number_asks_that_suggestion(tmp_path: Path) -> None:
-    write_fact(tmp_path, "alpha", "Alpha is the first letter.")
-    run = run_bot("what is alpah exactly, tell me everything\n1\n", env={"KNOWLEDGE_DIR": str(tmp_path)})
-    assert run.returncode == 0, run.stderr
-    if "Did you mean" in run.stdout:
-        assert "Alpha is the first letter." in run.stdout.split("Did you mean", 1)[1]
-    else:
-        assert "Alpha is the first letter." in run.stdout
+async def test_a_suggestion_number_asks_that_suggestion(bot: Bot) -> None:
+    console = Console(record=True, width=1000)
+    adapter = ConsoleAdapter(bot, io.StringIO("how many cores does graviton6 have?\n1\n"), console)
+    await adapter.loop()
+    abstained = await bot.message("how many cores does graviton6 have?")
+    expected = await bot.action("ask", abstained.suggestions[0])
+    assert expected.kind == "answer"
+    after_suggestions = console.export_text().split("Did you mean", 1)[1]
+    assert expected.sections[0].text in after_suggestions
 
 
 def test_invalid_knowledge_stops_the_bot_with_the_check_message(tmp_path: Path) -> None:
