@@ -7,16 +7,20 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 import pytest
 
-from adapters.slack import SlackAdapter
+from adapters.slack import DeliveryError, SlackAdapter
 from bot.app import Bot
 from bot.live import LiveKnowledge
 from bot.replies import Reply, Section
+from bot.runtime import background
+from bot.storage import Storage
 from knowledge.loader import BUNDLED_DIR
 from tests.fakes.slack import (
     ADMIN_ID,
@@ -397,3 +401,55 @@ async def test_the_events_url_answers_slacks_verification_challenge(http: Http) 
     response = await http.event({"token": "unused", "challenge": "c-123", "type": "url_verification"})
     assert response.status == 200
     assert await response.json() == {"challenge": "c-123"}
+
+
+async def test_post_raises_when_slack_refuses_so_a_scheduled_digest_is_retried(
+    http: Http, slack: FakeSlack, bot: Bot
+) -> None:
+    slack.fail_next("chat.postMessage", 200, {"ok": False, "error": "not_in_channel"})
+    digest = await bot.command("digest", "")
+    with pytest.raises(DeliveryError, match="C0DIGESTS"):
+        await http.adapter.post("C0DIGESTS", digest)
+    await http.adapter.post("C0DIGESTS", digest)
+    assert [m["channel"] for m in slack.posted()] == ["C0DIGESTS"]
+
+
+class SteppedClock:
+    """The time the bot sees: set by the test, so a digest falls due without waiting for it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_a_digest_subscribed_from_slack_is_posted_to_that_channel_when_due(
+    slack: FakeSlack, tmp_path: Path
+) -> None:
+    clock = SteppedClock(datetime(2025, 12, 3, 8, 0, tzinfo=UTC))
+    storage = Storage(f"sqlite:///{tmp_path / 'bot.sqlite3'}", user_salt="test")
+    bot = Bot(LiveKnowledge(BUNDLED_DIR), storage=storage, clock=clock)
+    settings = slack_settings(slack, digest_poll_seconds=0.05)
+    adapter = SlackAdapter(bot, settings)
+    port = await adapter.start_http("127.0.0.1", 0)
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+            http = Http(adapter, session, f"http://127.0.0.1:{port}")
+            await http.form(
+                slash_command("/digest", "subscribe daily 09:00", slack.response_url("sub"), ADMIN_ID)
+            )
+            await slack.wait_for(lambda: bool(slack.responses_to("sub")))
+        [subscribed] = slack.responses_to("sub")
+        assert "Subscribed #1" in visible(subscribed)
+        assert slack.posted() == []
+
+        clock.now = clock.now.replace(hour=9, minute=1)
+        async with background(bot, settings, poster=adapter):
+            await slack.wait_for(lambda: bool(slack.posted()))
+    finally:
+        await adapter.close()
+        storage.close()
+    [digest] = slack.posted()
+    assert digest["channel"] == CHANNEL_ID
+    assert "Graviton5" in visible(digest)

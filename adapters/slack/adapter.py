@@ -47,6 +47,10 @@ _DELIVERY_ERRORS = (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError,
 SHUTDOWN_GRACE = 10.0
 
 
+class DeliveryError(Exception):
+    """Slack did not take a message the bot posted on its own (a scheduled digest)."""
+
+
 def _retry_handlers() -> list[AsyncRetryHandler]:
     """Wait out 429s (Retry-After) and retry a dropped connection once, instead of losing a reply."""
     return [AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=3)]
@@ -64,7 +68,6 @@ class SlackAdapter:
 
     def __init__(self, bot: Bot, settings: Settings) -> None:
         self.bot = bot
-        self.settings = settings
         self.client = AsyncWebClient(
             token=_secret(settings, "slack_bot_token"),
             base_url=settings.slack_api_url or DEFAULT_API_URL,
@@ -256,8 +259,9 @@ class SlackAdapter:
     # -- delivery -------------------------------------------------------------------------------
 
     async def post(self, channel: str, reply: Reply) -> None:
-        """Post unprompted (scheduled digests); a failure is logged, never raised into the scheduler."""
-        await self._post(channel, reply)
+        """Post unprompted (scheduled digests); raises DeliveryError so the scheduler can try again."""
+        if not await self._post(channel, reply):
+            raise DeliveryError(f"Slack did not accept the message for {channel}; see the log")
 
     async def _post(self, channel: str, reply: Reply, thread: str | None = None) -> bool:
         for message in render(reply):
