@@ -132,7 +132,7 @@ def test_only_one_of_two_processes_claims_a_slot_until_the_lease_runs_out(db_url
 
 def test_racing_claims_from_separate_engines_each_win_a_slot_once(db_url: str) -> None:
     setup = Storage(db_url, user_salt="s")
-    ids = [daily(setup, f"C{n}") for n in range(15)]
+    ids = [daily(setup, f"C{n}") for n in range(12)]
     racers = [Storage(db_url, user_salt="s") for _ in range(2)]
     for racer in racers:
         racer.prepare()

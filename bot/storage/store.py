@@ -61,8 +61,11 @@ def create_engine(url: str, connect_timeout: float = 5.0) -> Engine:
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    """Let SQLAlchemy, not the sqlite3 module, decide where transactions begin (see _sqlite_begin)."""
+    """Let SQLAlchemy, not the sqlite3 module, decide where transactions begin (see _sqlite_begin);
+    WAL lets readers carry on while one writer commits, and makes commits cheap."""
     dbapi_connection.isolation_level = None
+    dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
 def _sqlite_begin(connection: sa.Connection) -> None:
