@@ -136,6 +136,7 @@ async def _subscribe(
     )
     if created is None:
         return _error(text("sub_unavailable", language), language)
+    language = created.language
     message = text(
         "sub_created",
         language,
