@@ -32,7 +32,7 @@ def normalise(question: str) -> str:
 @dataclass
 class QuestionGroup:
     question: str
-    """The most frequent wording."""
+    """The most frequent wording (the first asked, among equally frequent ones)."""
     count: int
     variants: list[str]
     languages: list[str]
@@ -67,12 +67,16 @@ class GapsReport:
 class _Cluster:
     key: str
     wordings: Counter[str] = field(default_factory=Counter)
+    first_seen: dict[str, tuple[datetime, int]] = field(default_factory=dict)
+    """Per wording: when it was first asked, and its position in the input (ties in time)."""
     languages: Counter[str] = field(default_factory=Counter)
     suggestions: Counter[str] = field(default_factory=Counter)
     last_asked: datetime | None = None
 
-    def add(self, question: MissedQuestion) -> None:
+    def add(self, question: MissedQuestion, position: int) -> None:
         self.wordings[question.question] += 1
+        seen = (question.created_at, position)
+        self.first_seen[question.question] = min(self.first_seen.get(question.question, seen), seen)
         self.languages[question.language] += 1
         self.suggestions.update(question.suggestions)
         if self.last_asked is None or question.created_at > self.last_asked:
@@ -82,11 +86,11 @@ class _Cluster:
 def group_questions(questions: list[MissedQuestion], threshold: int = SIMILARITY) -> list[QuestionGroup]:
     """Greedy clustering: the most asked normalised forms start groups, rarer similar ones join them."""
     exact: dict[str, _Cluster] = {}
-    for question in questions:
+    for position, question in enumerate(questions):
         key = normalise(question.question)
         if key:
-            exact.setdefault(key, _Cluster(key)).add(question)
-    ordered = sorted(exact.values(), key=lambda c: (-c.wordings.total(), c.key))
+            exact.setdefault(key, _Cluster(key)).add(question, position)
+    ordered = sorted(exact.values(), key=lambda c: (-c.wordings.total(), min(c.first_seen.values())))
     clusters: list[_Cluster] = []
     for candidate in ordered:
         match = process.extractOne(
@@ -97,13 +101,15 @@ def group_questions(questions: list[MissedQuestion], threshold: int = SIMILARITY
             continue
         target = clusters[match[2]]
         target.wordings.update(candidate.wordings)
+        for wording, seen in candidate.first_seen.items():
+            target.first_seen[wording] = min(seen, target.first_seen.get(wording, seen))
         target.languages.update(candidate.languages)
         target.suggestions.update(candidate.suggestions)
         assert candidate.last_asked is not None and target.last_asked is not None
         target.last_asked = max(target.last_asked, candidate.last_asked)
     groups = []
     for cluster in clusters:
-        wordings = [wording for wording, _ in cluster.wordings.most_common()]
+        wordings = sorted(cluster.wordings, key=lambda w: (-cluster.wordings[w], cluster.first_seen[w]))
         assert cluster.last_asked is not None
         groups.append(
             QuestionGroup(

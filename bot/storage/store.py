@@ -243,7 +243,7 @@ class Storage:
     def missed_questions(self, since: datetime | None = None) -> list[MissedQuestion]:
         self.prepare()
         table = tables.unanswered
-        query = sa.select(table).order_by(table.c.created_at)
+        query = sa.select(table).order_by(table.c.created_at, table.c.id)
         if since is not None:
             query = query.where(table.c.created_at >= since)
         with self.engine.connect() as connection:
