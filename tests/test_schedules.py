@@ -13,8 +13,8 @@ import pytest
 from bot.schedules import Schedule, ScheduleError, parse_schedule
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def schedule(text: str, timezone: str = "UTC") -> Schedule:
