@@ -453,3 +453,12 @@ async def test_a_digest_subscribed_from_slack_is_posted_to_that_channel_when_due
     [digest] = slack.posted()
     assert digest["channel"] == CHANNEL_ID
     assert "Graviton5" in visible(digest)
+
+
+async def test_whether_a_user_may_manage_is_looked_up_once_not_per_message(
+    http: Http, slack: FakeSlack
+) -> None:
+    for n in range(3):
+        await http.event(direct_message("/help", ts=f"1764690030.00010{n}"))
+    await answered(http, slack, count=3)
+    assert [call.params["user"] for call in slack.calls_to("users.info")] == [USER_ID]
