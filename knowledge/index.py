@@ -8,39 +8,48 @@ set of candidates is then re-ranked with rapidfuzz.
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
 from knowledge.loader import Knowledge
-from knowledge.models import LANGUAGES, Fact, Language
-from knowledge.normalize import STOPWORDS, Token, digits_of, han_terms, has_digit, is_han, term_of, words
+from knowledge.models import Fact, Language
+from knowledge.normalize import (
+    STOPWORDS,
+    digits_of,
+    han_terms,
+    has_digit,
+    is_han,
+    plain_segments,
+    plain_words,
+    term_of,
+)
 
 HanSplitter = Callable[[str], list[str]]
 
 ANSWER_CREDIT = 0.6
 """A term found only in a fact's answer counts for less than one in the way people ask for it."""
-POSTING_BUDGET = 20_000
+POSTING_BUDGET = 5_000
 """At most this many postings are read per question when choosing candidates."""
 _SERIES = re.compile(r"([a-z]+)(\d+)([a-z]*)")
 _SHORT_NUMBER = re.compile(r"\d{1,2}")
 
 
-@dataclass(frozen=True)
-class Variant:
+class Variant(NamedTuple):
     language: Language
     text: str
     terms: frozenset[str]
 
 
-@dataclass(frozen=True)
-class Entry:
-    """What the re-ranker needs about one fact, prepared in advance."""
+class Entry(NamedTuple):
+    """What the re-ranker needs about one fact, prepared in advance (tuples: cheap at 100k facts)."""
 
     fact: Fact
     asked: frozenset[str]
@@ -69,18 +78,15 @@ class Index:
     by_initial: dict[str, list[str]]
     series: dict[str, set[str]]
     han: HanSplitter = han_terms
-    idf_cache: dict[str, float] = field(default_factory=dict)
+    weights: dict[str, float] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
         return len(self.entries)
 
     def idf(self, term: str) -> float:
-        weight = self.idf_cache.get(term)
-        if weight is None:
-            weight = math.log(1.0 + self.size / self.df.get(term, 0.5))
-            self.idf_cache[term] = weight
-        return weight
+        weight = self.weights.get(term)
+        return self.unknown_weight if weight is None else weight
 
     @property
     def unknown_weight(self) -> float:
@@ -99,9 +105,9 @@ class Index:
             if len(asked) + len(answered) > budget and scores:
                 break
             budget -= len(asked) + len(answered)
-            for position in asked:
+            for position in asked[:POSTING_BUDGET]:
                 scores[position] += weight
-            for position in answered:
+            for position in answered[:POSTING_BUDGET]:
                 scores[position] += weight * ANSWER_CREDIT
         if len(scores) <= limit:
             return list(scores)
@@ -110,37 +116,47 @@ class Index:
 
 def text_terms(text: str, han: HanSplitter = han_terms) -> list[str]:
     """The comparable terms of a curated text, with `Graviton 5` also giving `graviton5`."""
-    return [term for term, _ in tokens_to_terms(words(text), han)]
+    return tokens_to_terms(plain_words(text), han)
 
 
-def tokens_to_terms(tokens: list[Token], han: HanSplitter) -> list[tuple[str, bool]]:
-    """Terms with a flag saying whether each was written like a product name.
+def tokens_to_terms(
+    tokens: list[str], han: HanSplitter, english: Callable[[str], str] = term_of
+) -> list[str]:
+    """Terms of a curated text's words.
 
     `Graviton 5` and `Graviton5` give the same terms, `graviton5` and `graviton`, so neither way of
     writing a name scores differently from the other.
     """
-    terms: list[tuple[str, bool]] = []
-    skip_next = False
-    for position, token in enumerate(tokens):
-        if skip_next:
-            skip_next = False
+    return _terms(tokens, lambda token: word_terms(token, han, english), english)
+
+
+def _terms(tokens: list[str], expand: Callable[[str], list[str]], english: Callable[[str], str]) -> list[str]:
+    if not any(len(token) <= 2 and token.isdigit() for token in tokens):
+        return [term for token in tokens for term in expand(token)]
+    terms: list[str] = []
+    count = len(tokens)
+    position = 0
+    while position < count:
+        token = tokens[position]
+        following = tokens[position + 1] if position + 1 < count else ""
+        if following.isdigit() and len(following) <= 2 and token.isalpha() and token not in STOPWORDS:
+            terms.append(token + following)
+            terms.append(english(token))
+            position += 2
             continue
-        if is_han(token.text):
-            terms.extend((term, False) for term in han(token.text))
-            continue
-        if token.text in STOPWORDS:
-            continue
-        following = tokens[position + 1].text if position + 1 < len(tokens) else ""
-        if token.text.isalpha() and _SHORT_NUMBER.fullmatch(following):
-            terms.append((token.text + following, True))
-            terms.append((term_of(token.text), token.proper))
-            skip_next = True
-            continue
-        terms.append((term_of(token.text), token.proper))
-        prefix = series_prefix(token.text)
-        if prefix:
-            terms.append((prefix, token.proper))
+        terms.extend(expand(token))
+        position += 1
     return terms
+
+
+def word_terms(token: str, han: HanSplitter, english: Callable[[str], str] = term_of) -> list[str]:
+    """The terms one word gives on its own: Han splits, stop words nothing, names their line too."""
+    if is_han(token):
+        return han(token)
+    if token in STOPWORDS:
+        return []
+    prefix = series_prefix(token)
+    return [english(token), prefix] if prefix else [english(token)]
 
 
 def series_prefix(term: str) -> str | None:
@@ -152,26 +168,58 @@ def series_prefix(term: str) -> str | None:
 
 
 def build_index(knowledge: Knowledge, han: HanSplitter = han_terms) -> Index:
+    """Index the knowledge; at 100,000 facts this makes millions of small objects, none cyclic.
+
+    The cyclic garbage collector is paused while they are made (it would rescan them over and over,
+    doubling the build time) and they are then frozen out of its reach, so collections triggered at
+    question time do not walk the whole index either.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        index = _build(knowledge, han)
+    finally:
+        if collecting:
+            gc.enable()
+    gc.freeze()
+    return index
+
+
+def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
     entries: list[Entry] = []
     df: dict[str, int] = defaultdict(int)
     asked_postings: dict[str, array[int]] = {}
     answered_postings: dict[str, array[int]] = {}
-    interned: dict[str, str] = {}
 
-    def intern(terms: Iterable[str]) -> frozenset[str]:
-        return frozenset(interned.setdefault(term, term) for term in terms)
+    word_cache: dict[str, str] = {}
+    expansions: dict[str, list[str]] = {}
+
+    def cached_term(word: str) -> str:
+        found = word_cache.get(word)
+        if found is None:
+            found = word_cache[word] = term_of(word)
+        return found
+
+    def expand(token: str) -> list[str]:
+        found = expansions.get(token)
+        if found is None:
+            found = expansions[token] = word_terms(token, han, cached_term)
+        return found
 
     for position, fact in enumerate(knowledge.facts.values()):
-        variants = tuple(
-            Variant(language, " ".join(t.text for t in words(text)), intern(text_terms(text, han)))
-            for language in LANGUAGES
-            for text in fact.questions.get(language)
-        )
-        asked = frozenset().union(
-            *(v.terms for v in variants), intern(t for k in fact.keywords for t in text_terms(k, han))
-        )
-        answered = intern(t for lang in LANGUAGES for t in text_terms(fact.answer.get(lang), han)) - asked
-        entries.append(Entry(fact, asked, answered, variants))
+        asked_texts = [*fact.questions.en, *fact.questions.zh]
+        segments = plain_segments([*asked_texts, *fact.keywords, fact.answer.en, fact.answer.zh])
+        variants = []
+        asked_terms: list[str] = []
+        for number, tokens in enumerate(segments[:-2]):
+            terms = _terms(tokens, expand, cached_term)
+            asked_terms.extend(terms)
+            if number < len(asked_texts):
+                language: Language = "en" if number < len(fact.questions.en) else "zh"
+                variants.append(Variant(language, " ".join(tokens), frozenset(terms)))
+        asked = frozenset(asked_terms)
+        answered = frozenset(_terms(segments[-2] + segments[-1], expand, cached_term)) - asked
+        entries.append(Entry(fact, asked, answered, tuple(variants)))
         for term in asked:
             df[term] += 1
             asked_postings.setdefault(term, array("i")).append(position)
@@ -200,6 +248,7 @@ def build_index(knowledge: Knowledge, han: HanSplitter = han_terms) -> Index:
         dict(by_initial),
         dict(series),
         han,
+        {term: math.log(1.0 + len(entries) / count) for term, count in df.items()},
     )
 
 

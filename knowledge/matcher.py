@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from knowledge.index import (
+    ANSWER_CREDIT,
     Entry,
     Index,
     QueryTerm,
@@ -35,7 +36,9 @@ from knowledge.normalize import STOPWORDS, compact, has_digit, is_han, term_of, 
 THRESHOLD = 0.5
 """Answer at or above this confidence; chosen on the held-out questions in tests/test_matcher.py."""
 CANDIDATES = 40
-"""Facts re-ranked per question: enough for the right one to be among them, few enough to be fast."""
+"""Facts drawn from the index per question and scored by coverage."""
+RERANKED = 12
+"""Facts compared variant by variant: enough for the right one to be among them, few enough to be fast."""
 SUGGESTIONS = 3
 _MIN_SUGGESTION = 0.2
 _WEIGHTS = (0.6, 0.25, 0.15)
@@ -191,36 +194,51 @@ class Matcher:
         return QueryTerm(resolved[0], index.idf(resolved[0]), True, credit=resolved[1], source=term)
 
     def rank(self, query: Query) -> list[Scored]:
-        """Candidate facts by score, best first."""
-        if not query.terms:
+        """Candidate facts by score, best first.
+
+        Coverage is cheap (set lookups), so every candidate gets it; only the best RERANKED by
+        coverage are compared variant by variant.
+        """
+        total = sum(t.weight for t in query.terms)
+        if total <= 0:
             return []
-        positions = self.index.candidates(query.terms, CANDIDATES)
-        ranked = [Scored(self.index.entries[p], self.score(query, self.index.entries[p])) for p in positions]
+        entries = self.index.entries
+        covered = [
+            (self.coverage(query, entries[p]) / total, p)
+            for p in self.index.candidates(query.terms, CANDIDATES)
+        ]
+        covered.sort(key=lambda pair: pair[0], reverse=True)
+        ranked = [
+            Scored(entries[p], self.score(query, entries[p], coverage)) for coverage, p in covered[:RERANKED]
+        ]
         ranked.sort(key=lambda s: s.score, reverse=True)
         return ranked
 
-    def score(self, query: Query, entry: Entry) -> float:
-        total = sum(t.weight for t in query.terms)
-        if total <= 0:
-            return 0.0
+    @staticmethod
+    def coverage(query: Query, entry: Entry) -> float:
+        """The weight of the question's terms that the fact explains."""
         matched = 0.0
-        present: set[str] = set()
         for term in query.terms:
-            if not term.known:
-                continue
-            if term.term in entry.asked:
-                matched += term.weight * term.credit
-                present.add(term.term)
-            elif term.term in entry.answered:
-                matched += term.weight * term.credit * 0.6
-        coverage = matched / total
+            if term.known:
+                if term.term in entry.asked:
+                    matched += term.weight * term.credit
+                elif term.term in entry.answered:
+                    matched += term.weight * term.credit * ANSWER_CREDIT
+        return matched
+
+    def score(self, query: Query, entry: Entry, coverage: float) -> float:
+        present = {t.term for t in query.terms if t.known and t.term in entry.asked}
         best_variant = 0.0
         best_similarity = 0.0
+        idf = self.index.idf
         for variant in entry.variants:
-            weights = [self.index.idf(t) for t in variant.terms]
-            whole = sum(weights)
+            whole = covered = 0.0
+            for term in variant.terms:
+                weight = idf(term)
+                whole += weight
+                if term in present:
+                    covered += weight
             if whole > 0:
-                covered = sum(w for t, w in zip(variant.terms, weights, strict=True) if t in present)
                 best_variant = max(best_variant, covered / whole)
             best_similarity = max(best_similarity, fuzz.token_sort_ratio(query.text, variant.text) / 100)
         a, b, c = _WEIGHTS
