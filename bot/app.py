@@ -145,7 +145,12 @@ class Bot:
             return
         task = loop.create_task(self.storage.call(operation, *args))
         self._writes.add(task)
-        task.add_done_callback(self._writes.discard)
+        task.add_done_callback(self._stored)
+
+    def _stored(self, task: asyncio.Task[Any]) -> None:
+        self._writes.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("storing failed", exc_info=task.exception())
 
     async def drain(self) -> None:
         """Wait for the background writes to finish (at shutdown, and in tests)."""

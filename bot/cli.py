@@ -19,6 +19,8 @@ from bot.gaps import gaps_report, render_text
 from bot.live import LiveKnowledge
 from bot.settings import Platform, Settings, SettingsError, load_settings
 from bot.storage import open_storage
+from bot.storage.migrations import SchemaTooNew
+from bot.storage.store import UNAVAILABLE
 from knowledge.loader import BUNDLED_DIR, KnowledgeError, load_knowledge
 from knowledge.matcher import Matcher, ambiguous_facts
 from knowledge.schema import SCHEMA_PATH, schema_text
@@ -123,7 +125,18 @@ def _gaps(args: argparse.Namespace, settings: Settings) -> int:
 def _run(platform: Platform, settings: Settings) -> int:
     settings.require(platform)
     storage = open_storage(settings)
-    log.info("storage: %s", storage.describe())
+    try:
+        storage.prepare()
+        log.info("storage: %s", storage.describe())
+    except SchemaTooNew as error:
+        print(error, file=sys.stderr)
+        return 2
+    except UNAVAILABLE as error:
+        log.error(
+            "database %s unavailable at start (%s): answering questions without it until it is back",
+            storage.describe(),
+            str(error).splitlines()[0],
+        )
     bot = Bot(_live(settings), storage=storage)
     try:
         _start(platform, bot, settings)

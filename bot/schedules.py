@@ -50,6 +50,8 @@ _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,\-?]+$")
 _FRIENDLY = ("daily", "weekdays", "weekly")
 _SEARCH_LIMIT = 1000
+MAX_CRON_CHARS = 100
+"""As stored (tables.subscriptions.cron); longer lists of minutes and hours are no real schedule."""
 
 
 class ScheduleError(ValueError):
@@ -129,7 +131,7 @@ def _cron(words: list[str]) -> tuple[str, int]:
     if len(fields) < 5 or not all(_CRON_FIELD.match(field) for field in fields):
         raise ScheduleError("schedule_not_cron", got=" ".join(words))
     cron = " ".join(fields)
-    if not croniter.is_valid(cron):
+    if len(cron) > MAX_CRON_CHARS or not croniter.is_valid(cron):
         raise ScheduleError("schedule_bad_cron", got=cron)
     return cron, 5
 

@@ -6,13 +6,16 @@ Every test drives `Scheduler.tick()` at chosen instants and counts what a record
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from adapters.console.adapter import ConsoleAdapter
 from bot.app import Bot
 from bot.live import LiveKnowledge
 from bot.replies import Reply
@@ -303,3 +306,16 @@ async def test_the_bot_runtime_starts_the_scheduler_when_it_has_storage_and_a_po
                 break
             await asyncio.sleep(0.01)
     assert poster.channels() == ["C1"]
+
+
+async def test_the_console_adapter_prints_scheduled_digests(live: LiveKnowledge, storage: Storage) -> None:
+    bot = Bot(live, storage=storage, clock=Clock(START))
+    output = io.StringIO()
+    console = ConsoleAdapter(bot, io.StringIO(), Console(file=output, width=100))
+    subscribed = await bot.message("/digest subscribe daily 09:00 ai chips", console.context)
+    assert subscribed.kind == "notice"
+    run = Scheduler(live, storage, console, clock=Clock(NINE))
+    assert await run.tick() == 1
+    printed = output.getvalue()
+    assert "AWS re:Invent 2025 keynote digest" in printed
+    assert "Trainium3 (Generally available): A 3nm AI chip." in printed

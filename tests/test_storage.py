@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,8 +15,9 @@ import sqlalchemy as sa
 
 from bot.schedules import parse_schedule
 from bot.storage import FactVotes, Storage, database_url, tables
-from bot.storage.migrations import LATEST, migrate
-from tests.persistence import db_url_fixture, storage_fixture  # noqa: F401  (fixtures)
+from bot.storage.migrations import LATEST, SchemaTooNew, migrate
+from tests.conftest import ROOT
+from tests.persistence import db_url_fixture, storage_fixture, write_knowledge  # noqa: F401  (fixtures)
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -55,7 +59,7 @@ def test_a_database_from_a_newer_bot_is_refused(storage: Storage) -> None:
     storage.prepare()
     with storage.engine.begin() as connection:
         connection.execute(sa.update(tables.schema_version).values(version=LATEST + 1))
-    with pytest.raises(RuntimeError, match="newer than this bot"):
+    with pytest.raises(SchemaTooNew, match="newer than this bot"):
         migrate(storage.engine)
 
 
@@ -182,3 +186,27 @@ async def test_an_unreachable_postgresql_fails_fast_instead_of_hanging() -> None
     assert await storage.call(storage.subscriptions, "slack", "C1") is None
     assert not storage.available
     storage.close()
+
+
+def test_the_bot_answers_while_its_database_is_unreachable(tmp_path: Path) -> None:
+    knowledge = write_knowledge(tmp_path / "knowledge")
+    env = {
+        **os.environ,
+        "KNOWLEDGE_DIR": str(knowledge),
+        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+        "DATABASE_CONNECT_TIMEOUT": "1",
+        "COLUMNS": "120",
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "console"],
+        input="How many cores does Graviton5 have?\n/digest list\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Graviton5 has 192 cores." in run.stdout
+    assert "Digest subscriptions are unavailable right now" in run.stdout
+    assert "database postgresql+psycopg://nobody@127.0.0.1:1/none unavailable at start" in run.stderr

@@ -29,6 +29,10 @@ from bot.storage import tables
 log = logging.getLogger(__name__)
 
 
+class SchemaTooNew(RuntimeError):
+    """The database was upgraded by a newer bot: running an older one against it could lose data."""
+
+
 def _initial(connection: Connection) -> None:
     keep = [tables.meta, tables.subscriptions, tables.feedback, tables.unanswered]
     tables.metadata.create_all(connection, tables=keep)
@@ -45,7 +49,7 @@ def migrate(engine: Engine) -> int:
         query = sa.select(tables.schema_version.c.version).where(tables.schema_version.c.id == 1)
         version = connection.execute(query.with_for_update()).scalar_one()
         if version > LATEST:
-            raise RuntimeError(
+            raise SchemaTooNew(
                 f"the database schema is version {version}, newer than this bot ({LATEST}): upgrade the bot"
             )
         for number in range(version, LATEST):

@@ -36,6 +36,8 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 MAX_QUESTION_CHARS = 1000
+UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, OSError)
+"""Errors that mean "the database cannot be reached right now", as opposed to a failing query."""
 _SALT_KEY = "user_hash_salt"
 
 
@@ -154,10 +156,14 @@ class Storage:
                 self._ready = True
 
     async def call(self, operation: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
-        """Run a storage method in a worker thread; if the database fails, log once and return None."""
+        """Run a storage method in a worker thread; if the database fails, log and return None.
+
+        An unreachable database is logged once per outage (and its return once); any other database
+        error is logged with its traceback each time, since it is a bug rather than weather.
+        """
         try:
             result = await asyncio.to_thread(operation, *args, **kwargs)
-        except (sa.exc.SQLAlchemyError, OSError) as error:
+        except UNAVAILABLE as error:
             if self.available:
                 log.error(
                     "database unavailable (%s): feedback and missed questions are not stored and "
@@ -165,6 +171,9 @@ class Storage:
                     str(error).splitlines()[0],
                 )
             self.available = False
+            return None
+        except sa.exc.SQLAlchemyError:
+            log.exception("storage operation %s failed", getattr(operation, "__name__", operation))
             return None
         if not self.available:
             log.warning("database reachable again: storing feedback and posting digests")
