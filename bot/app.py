@@ -31,6 +31,8 @@ LOCAL = Context()
 MAX_QUESTION = 1000
 COMMANDS = ("ask", "launch", "digest", "help", "reload")
 _LEADING_MENTION = re.compile(r"^\s*(<@!?[A-Za-z0-9]+(\|[^>]*)?>\s*)+")
+_MENTION = re.compile(r"<[@#!&][^>]*>")
+"""Slack and Discord user, channel and role mentions: never stored with a missed question."""
 
 
 def _utcnow() -> datetime:
@@ -126,7 +128,7 @@ class Bot:
             suggestions = [suggestion.fact_id for suggestion in answer.suggestions]
             self._store(
                 self.storage.record_unanswered,
-                question.strip(),
+                _MENTION.sub("@…", question).strip(),
                 answer.language,
                 ctx.platform,
                 suggestions,

@@ -16,6 +16,8 @@ _COMMANDS: dict[Language, list[tuple[str, str]]] = {
             "/digest subscribe SCHEDULE [TOPIC]",
             "Post the digest here on a schedule (channel managers):\n"
             "/digest subscribe weekdays 09:00 tz=Asia/Shanghai\n"
+            "/digest subscribe weekly mon 09:00 ai chips lang=zh\n"
+            "Schedules: daily HH:MM, weekdays HH:MM, weekly DAY HH:MM, or cron (0 9 * * 1-5)\n"
             "/digest list · /digest unsubscribe ID",
         ),
         ("/reload", "Reload the knowledge files now (channel managers)"),
@@ -30,7 +32,9 @@ _COMMANDS: dict[Language, list[tuple[str, str]]] = {
             "/digest subscribe 时间表 [主题]",
             "按时间表在本频道发布摘要（频道管理员）：\n"
             "/digest subscribe weekdays 09:00 tz=Asia/Shanghai\n"
-            "/digest list · /digest unsubscribe ID",
+            "/digest subscribe weekly mon 09:00 AI 芯片 lang=zh\n"
+            "时间表：daily HH:MM、weekdays HH:MM、weekly 星期 HH:MM，或 cron（0 9 * * 1-5）\n"
+            "/digest list · /digest unsubscribe 编号",
         ),
         ("/reload", "立即重新加载知识文件（频道管理员）"),
         ("/help", "显示本帮助"),

@@ -125,3 +125,18 @@ def test_gaps_on_an_unreachable_database_says_so(knowledge_dir: Path) -> None:
     run = run_gaps("postgresql://nobody@127.0.0.1:1/none", knowledge_dir)
     assert run.returncode == 1
     assert "cannot read the database postgresql+psycopg://nobody@127.0.0.1:1/none" in run.stderr
+
+
+async def test_answered_questions_are_not_stored_and_mentions_are_scrubbed(
+    tmp_path: Path, knowledge_dir: Path
+) -> None:
+    storage = Storage(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    bot = Bot(LiveKnowledge(knowledge_dir), storage=storage, clock=Clock(NOW))
+    ctx = Context(platform="slack", channel="C1", user="U1")
+    answered = await bot.message("How many cores does Graviton5 have?", ctx)
+    assert answered.kind == "answer"
+    missed = await bot.message("<@UBOT> did <@U0ALICE|alice> win the World Cup in <#C0SPORTS>?", ctx)
+    assert missed.kind == "abstain"
+    await bot.drain()
+    assert [m.question for m in storage.missed_questions()] == ["did @… win the World Cup in @…?"]
+    storage.close()
