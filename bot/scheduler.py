@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 MAX_BACKOFF = timedelta(hours=1)
+CONCURRENT_POSTS = 8
+"""Posts in flight at once: enough that one slow channel waits alone, few enough for the connection pool."""
 
 
 def utcnow() -> datetime:
@@ -106,10 +108,15 @@ class Scheduler:
         due = await self.storage.call(self.storage.due, self.poster.platform, now)
         if not due:
             return 0
-        posted = await asyncio.gather(*(self._deliver(subscription, now) for subscription in due))
+        slots = asyncio.Semaphore(CONCURRENT_POSTS)
+        posted = await asyncio.gather(*(self._deliver(subscription, now, slots) for subscription in due))
         return sum(posted)
 
-    async def _deliver(self, subscription: Subscription, now: datetime) -> bool:
+    async def _deliver(self, subscription: Subscription, now: datetime, slots: asyncio.Semaphore) -> bool:
+        async with slots:
+            return await self._claim_and_post(subscription, now)
+
+    async def _claim_and_post(self, subscription: Subscription, now: datetime) -> bool:
         token = await self.storage.call(self.storage.claim, subscription.id, now, self.lease)
         if token is None:
             return False
