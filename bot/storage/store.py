@@ -36,6 +36,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 MAX_QUESTION_CHARS = 1000
+STATEMENT_TIMEOUT_MS = 15_000
 UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, OSError)
 """Errors that mean "the database cannot be reached right now", as opposed to a failing query."""
 _SALT_KEY = "user_hash_salt"
@@ -59,7 +60,17 @@ def create_engine(url: str, connect_timeout: float = 5.0) -> Engine:
     connect_args: dict[str, Any] = {}
     if parsed.get_backend_name() == "postgresql":
         connect_args["connect_timeout"] = max(1, round(connect_timeout))
-    return sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True, pool_size=5)
+    engine = sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True, pool_size=5)
+    if parsed.get_backend_name() == "postgresql":
+        sa.event.listen(engine, "connect", _postgres_connect)
+    return engine
+
+
+def _postgres_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Bound every statement, so a database that accepts connections but stalls frees the worker thread."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
+    dbapi_connection.commit()
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
