@@ -30,6 +30,7 @@ from knowledge.normalize import (
     plain_segments,
     plain_words,
     term_of,
+    time_pair,
 )
 
 HanSplitter = Callable[[str], list[str]]
@@ -66,6 +67,8 @@ class QueryTerm:
     known: bool
     credit: float = 1.0
     source: str = ""
+    name: bool = False
+    """A number, a numbered product or a moment: the answering fact itself must mention it."""
 
 
 @dataclass
@@ -131,7 +134,11 @@ def tokens_to_terms(
 
 
 def _terms(tokens: list[str], expand: Callable[[str], list[str]], english: Callable[[str], str]) -> list[str]:
-    if not any(len(token) <= 2 and token.isdigit() for token in tokens):
+    if (
+        "next" not in tokens
+        and "last" not in tokens
+        and not any(len(token) <= 2 and token.isdigit() for token in tokens)
+    ):
         return [term for token in tokens for term in expand(token)]
     terms: list[str] = []
     count = len(tokens)
@@ -139,6 +146,9 @@ def _terms(tokens: list[str], expand: Callable[[str], list[str]], english: Calla
     while position < count:
         token = tokens[position]
         following = tokens[position + 1] if position + 1 < count else ""
+        moment = time_pair(token, following)
+        if moment:
+            terms.append(moment)
         if following.isdigit() and len(following) <= 2 and token.isalpha() and token not in STOPWORDS:
             terms.append(token + following)
             terms.append(english(token))

@@ -31,7 +31,17 @@ from knowledge.index import (
 from knowledge.language import detect_language
 from knowledge.loader import Knowledge, Problem
 from knowledge.models import Fact, Language, Launch
-from knowledge.normalize import STOPWORDS, compact, has_digit, is_han, term_of, words
+from knowledge.normalize import (
+    HAN_TIME,
+    STOPWORDS,
+    TIME_WORDS,
+    compact,
+    has_digit,
+    is_han,
+    term_of,
+    time_pair,
+    words,
+)
 
 THRESHOLD = 0.5
 """Answer at or above this confidence; chosen on the held-out questions in tests/test_matcher.py."""
@@ -106,7 +116,12 @@ class Matcher:
             return Answer(question=question, answered=False, language=language, confidence=0.0)
         best = ranked[0]
         confidence = best.score
-        if query.unknown_names:
+        unknown = query.unknown_names + tuple(
+            term.source or term.term
+            for term in query.terms
+            if term.name and term.term not in best.entry.asked and term.term not in best.entry.answered
+        )
+        if unknown:
             confidence = min(confidence, _ABSTAIN_CAP)
         if confidence >= THRESHOLD:
             fact = best.entry.fact
@@ -130,7 +145,7 @@ class Matcher:
             language=language,
             confidence=confidence,
             suggestions=suggestions,
-            unknown=query.unknown_names,
+            unknown=unknown,
         )
 
     def query(self, question: str) -> Query:
@@ -147,14 +162,27 @@ class Matcher:
             text = token.text
             if is_han(text):
                 for term in index.han(text):
-                    if term in index.df:
-                        terms.append(QueryTerm(term, index.idf(term), True, source=text))
+                    if term in HAN_TIME and term not in index.df:
+                        unknown.append(term)
+                    elif term in index.df:
+                        terms.append(
+                            QueryTerm(term, index.idf(term), True, source=text, name=term in HAN_TIME)
+                        )
                     elif len(term) == 1:
                         terms.append(QueryTerm(term, index.unknown_weight * _UNKNOWN_HAN, False, source=text))
                 continue
+            following = tokens[position + 1].text if position + 1 < len(tokens) else ""
+            moment = time_pair(text, following) or (text if text in TIME_WORDS else None)
+            if moment and moment not in index.df:
+                unknown.append(moment)
+                continue
+            if moment:
+                terms.append(QueryTerm(moment, index.idf(moment), True, source=moment, name=True))
+                if moment != text:
+                    skip_next = True
+                continue
             if text in STOPWORDS:
                 continue
-            following = tokens[position + 1].text if position + 1 < len(tokens) else ""
             if text.isalpha() and following.isdigit() and len(following) <= 2:
                 merged = self._known(text + following, token.proper)
                 if merged is not None:
@@ -166,6 +194,7 @@ class Matcher:
                     continue
                 if unknown_series_member(index, text + following):
                     unknown.append(text + following)
+                    skip_next = True
                     continue
             term = term_of(text)
             known = self._known(term, token.proper)
@@ -184,14 +213,17 @@ class Matcher:
 
     def _known(self, term: str, proper: bool) -> QueryTerm | None:
         index = self.index
+        name = has_digit(term)
         if term in index.df:
-            return QueryTerm(term, index.idf(term), True, source=term)
+            return QueryTerm(term, index.idf(term), True, source=term, name=name)
         if is_han(term):
             return None
         resolved = resolve(index, term)
         if resolved is None:
             return None
-        return QueryTerm(resolved[0], index.idf(resolved[0]), True, credit=resolved[1], source=term)
+        return QueryTerm(
+            resolved[0], index.idf(resolved[0]), True, credit=resolved[1], source=term, name=name
+        )
 
     def rank(self, query: Query) -> list[Scored]:
         """Candidate facts by score, best first.

@@ -185,6 +185,20 @@ HAN_STOP = frozenset(
 """Chinese function characters, dropped from the unigram terms (bigrams keep them for context)."""
 
 
+TIME_WORDS = frozenset({"tomorrow", "yesterday", "tonight", "upcoming"})
+TIME_PAIRS = frozenset(
+    {("next", "year"), ("next", "week"), ("next", "month"), ("last", "year"), ("last", "week")}
+)
+HAN_TIME = frozenset({"明天", "明年", "后天", "昨天", "去年", "下周", "上周", "将来"})
+"""Moments outside the keynote: a question about one is about something the knowledge cannot know,
+unless the knowledge itself mentions it (`PyTorch support is expected early next year`)."""
+
+
+def time_pair(first: str, second: str) -> str | None:
+    """`next_year` for `next year`: one term, so the knowledge can be asked whether it mentions it."""
+    return f"{first}_{second}" if (first, second) in TIME_PAIRS else None
+
+
 @dataclass(frozen=True)
 class Token:
     """One word of a question: `text` is comparable, `proper` says it was written like a name."""
@@ -296,6 +310,10 @@ _SYNONYMS = {
     "migrate": ("rewrite", "rewrote", "port", "ported", "switch", "switched", "move", "moved", "moving"),
     "server": ("backend", "servers"),
     "customer": ("client", "clients", "customers", "user", "users"),
+    "technology": ("tech",),
+    "memory": ("mem",),
+    "bandwidth": ("bw",),
+    "generation": ("gen",),
 }
 SYNONYMS = {variant: canonical for canonical, variants in _SYNONYMS.items() for variant in variants}
 """Everyday English words folded onto the word curators tend to use for the same idea."""
