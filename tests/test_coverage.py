@@ -18,11 +18,7 @@ from knowledge.loader import Knowledge
 from knowledge.models import Fact, Language
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED_NAME = "reinvent-2025-keynote.zh.md"
-SEED_CANDIDATES = (
-    ROOT / "docs" / "seed" / SEED_NAME,
-    ROOT.parent / "shared" / "seed" / SEED_NAME,
-)
+SEED = ROOT / "docs" / "seed" / "reinvent-2025-keynote.zh.md"
 
 # Facts for each timeline entry of the seed: the heading first, then one item per bullet, in order.
 # An item is a fact id, or a tuple of ids when a bullet holds several separate answers.
@@ -277,12 +273,9 @@ class Seed:
 
 
 def seed_path() -> Path:
+    """The seed committed with the facts (docs/seed), or another one named by KEYNOTE_SEED."""
     configured = os.environ.get("KEYNOTE_SEED")
-    candidates = (Path(configured),) if configured else SEED_CANDIDATES
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    pytest.skip(f"seed summary {SEED_NAME} not found (set KEYNOTE_SEED); looked in {candidates}")
+    return Path(configured) if configured else SEED
 
 
 def parse_seed(text: str) -> Seed:
@@ -468,3 +461,10 @@ def test_quantities_skip_names_and_read_units() -> None:
     assert set(found) == {"192核心", "25%", "20亿", "100毫秒", "第七版"}
     assert found["20亿"].en == ("2 billion",)
     assert found["100毫秒"].en == ("100ms",)
+
+
+def test_committed_seed_is_the_shared_one() -> None:
+    shared = ROOT.parent / "shared" / "seed" / SEED.name
+    if not shared.is_file():
+        pytest.skip(f"no shared seed beside the checkout at {shared}")
+    assert SEED.read_bytes() == shared.read_bytes(), f"{SEED} is out of date: copy {shared} over it"
