@@ -89,6 +89,7 @@ class Query:
     terms: tuple[QueryTerm, ...]
     text: str
     unknown_names: tuple[str, ...]
+    language: Language = "en"
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class Matcher:
     def __init__(self, knowledge: Knowledge, index: Index | None = None) -> None:
         self.knowledge = knowledge
         self.index = index if index is not None else build_index(knowledge)
+        self._totals: dict[frozenset[str], float] = {}
         self._launch_names = [
             (launch, key)
             for launch in knowledge.launches.values()
@@ -209,7 +211,8 @@ class Matcher:
             else:
                 weight = index.unknown_weight * (_PROPER_BOOST if token.proper else 1.0)
                 terms.append(QueryTerm(term, weight, False, source=text))
-        return Query(tuple(terms), " ".join(t.text for t in tokens), tuple(unknown))
+        text = " ".join(t.text for t in tokens)
+        return Query(tuple(terms), text, tuple(unknown), detect_language(question))
 
     def _known(self, term: str, proper: bool) -> QueryTerm | None:
         index = self.index
@@ -229,7 +232,8 @@ class Matcher:
         """Candidate facts by score, best first.
 
         Coverage is cheap (set lookups), so every candidate gets it; only the best RERANKED by
-        coverage are compared variant by variant.
+        coverage are compared variant by variant, and only while their coverage leaves them a chance
+        to beat the best so far (the other two parts add at most their weights).
         """
         total = sum(t.weight for t in query.terms)
         if total <= 0:
@@ -240,9 +244,15 @@ class Matcher:
             for p in self.index.candidates(query.terms, CANDIDATES)
         ]
         covered.sort(key=lambda pair: pair[0], reverse=True)
-        ranked = [
-            Scored(entries[p], self.score(query, entries[p], coverage)) for coverage, p in covered[:RERANKED]
-        ]
+        a, b, c = _WEIGHTS
+        ranked: list[Scored] = []
+        best = 0.0
+        for coverage, position in covered[:RERANKED]:
+            if len(ranked) >= SUGGESTIONS and a * coverage + b + c < best:
+                break
+            scored = Scored(entries[position], self.score(query, entries[position], coverage))
+            best = max(best, scored.score)
+            ranked.append(scored)
         ranked.sort(key=lambda s: s.score, reverse=True)
         return ranked
 
@@ -259,22 +269,25 @@ class Matcher:
         return matched
 
     def score(self, query: Query, entry: Entry, coverage: float) -> float:
-        present = {t.term for t in query.terms if t.known and t.term in entry.asked}
+        present = [t.term for t in query.terms if t.known and t.term in entry.asked]
+        weights = self.index.weights
         best_variant = 0.0
         best_similarity = 0.0
-        idf = self.index.idf
         for variant in entry.variants:
-            whole = covered = 0.0
-            for term in variant.terms:
-                weight = idf(term)
-                whole += weight
-                if term in present:
-                    covered += weight
+            terms = variant.terms
+            whole = self._totals.get(terms)
+            if whole is None:
+                whole = self._totals[terms] = sum(weights[t] for t in terms)
             if whole > 0:
-                best_variant = max(best_variant, covered / whole)
-            best_similarity = max(best_similarity, fuzz.token_sort_ratio(query.text, variant.text) / 100)
+                covered = sum(weights[t] for t in present if t in terms)
+                if covered > best_variant * whole:
+                    best_variant = covered / whole
+            if variant.language == query.language:
+                similarity = fuzz.token_sort_ratio(query.text, variant.text, score_cutoff=best_similarity)
+                if similarity > best_similarity:
+                    best_similarity = similarity
         a, b, c = _WEIGHTS
-        return a * coverage + b * best_variant + c * best_similarity
+        return a * coverage + b * best_variant + c * best_similarity / 100
 
     def find_launch(self, name: str) -> LaunchLookup:
         """The launch a user means by `name` (fuzzy: `graviton 5`, `trn3`), else the closest three."""
