@@ -16,8 +16,15 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 
+class DeliveryError(Exception):
+    """The platform did not take a message the bot posted on its own; the scheduler tries again later."""
+
+
 class Poster(Protocol):
-    """An adapter that can post a reply to a channel unprompted (for scheduled digests)."""
+    """An adapter that can post a reply to a channel unprompted (for scheduled digests).
+
+    `post` raises DeliveryError when the platform refuses the message, so that nothing is lost silently.
+    """
 
     platform: str
 

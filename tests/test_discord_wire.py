@@ -20,6 +20,7 @@ from bot.app import Bot
 from bot.context import Context
 from bot.live import LiveKnowledge
 from bot.replies import Button, Reply, Section
+from bot.runtime import DeliveryError
 from bot.settings import Settings
 from knowledge.loader import BUNDLED_DIR
 from tests.fakes.discord import (
@@ -442,13 +443,25 @@ async def _no_identify_pause(shard_id: int | None, *, initial: bool = False) -> 
     """Discord allows one IDENTIFY per 5 s, which discord.py waits out; the fake has no such limit."""
 
 
+async def test_a_refused_post_raises_so_the_scheduler_retries(
+    adapter: DiscordAdapter, fake: FakeDiscord
+) -> None:
+    fake.failures[("POST", MESSAGES)] = 403
+    try:
+        with pytest.raises(DeliveryError, match=CHANNEL_ID):
+            await adapter.post(CHANNEL_ID, await adapter.bot.command("digest", ""))
+    finally:
+        fake.failures.clear()
+
+
 async def test_post_splits_a_long_reply_into_messages_within_limits(
     adapter: DiscordAdapter, fake: FakeDiscord
 ) -> None:
     sections = [Section(heading=f"part {n}", text=f"launch{n} " * 700) for n in range(6)]
     buttons = [Button(label="👍", action="feedback_up", value="graviton5-cores")]
     await adapter.post(CHANNEL_ID, Reply(kind="digest", title="Digest", sections=sections, buttons=buttons))
-    await adapter.post("not-a-channel", Reply(kind="digest", title="Digest"))
+    with pytest.raises(DeliveryError, match="not-a-channel"):
+        await adapter.post("not-a-channel", Reply(kind="digest", title="Digest"))
     await adapter.post(CHANNEL_ID, Reply(kind="notice", sections=[Section(text="done")]))
 
     *parts, last = [

@@ -15,11 +15,11 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
-from adapters.slack import DeliveryError, SlackAdapter
+from adapters.slack import SlackAdapter
 from bot.app import Bot
 from bot.live import LiveKnowledge
 from bot.replies import Reply, Section
-from bot.runtime import background
+from bot.runtime import DeliveryError, background
 from bot.storage import Storage
 from knowledge.loader import BUNDLED_DIR
 from tests.fakes.slack import (

@@ -24,7 +24,7 @@ from adapters.discord.render import messages
 from bot.app import Bot
 from bot.context import Context
 from bot.replies import Reply, Section
-from bot.runtime import background
+from bot.runtime import DeliveryError, background
 from bot.settings import Settings
 from knowledge.language import detect_language
 from knowledge.models import Language
@@ -130,27 +130,37 @@ class DiscordAdapter:
         await self._send(message.channel, reply, reference=message)
 
     async def post(self, channel: str, reply: Reply) -> None:
-        """Send a reply unprompted (a scheduled digest) to a channel id; a failure is logged."""
+        """Send a reply unprompted (a scheduled digest); raises DeliveryError so the scheduler retries."""
         if not channel.isdigit():
-            log.error("cannot post a %s to %r: a Discord channel id is a number", reply.kind, channel)
-            return
-        await self._send(self.client.get_partial_messageable(int(channel)), reply)
+            raise DeliveryError(f"cannot post to {channel!r}: a Discord channel id is a number")
+        try:
+            await self._deliver(self.client.get_partial_messageable(int(channel)), reply)
+        except discord.HTTPException as error:
+            raise DeliveryError(
+                f"Discord did not take the {reply.kind} for channel {channel}: {error}"
+            ) from error
 
     async def _send(
         self, channel: discord.abc.Messageable, reply: Reply, *, reference: discord.Message | None = None
     ) -> None:
+        """Answer in a conversation; a failure is logged and the bot goes on with the next message."""
         try:
-            for n, part in enumerate(messages(reply)):
-                options: dict[str, Any] = {"embeds": part.embeds, "allowed_mentions": NO_MENTIONS}
-                view = self.ids.view(part.buttons)
-                if view is not None:
-                    options["view"] = view
-                if n == 0 and reference is not None:
-                    options["reference"] = reference.to_reference(fail_if_not_exists=False)
-                    options["mention_author"] = False
-                await channel.send(**options)
+            await self._deliver(channel, reply, reference=reference)
         except discord.HTTPException as error:
             log.error("sending a %s reply to channel %s failed: %s", reply.kind, _channel_id(channel), error)
+
+    async def _deliver(
+        self, channel: discord.abc.Messageable, reply: Reply, *, reference: discord.Message | None = None
+    ) -> None:
+        for n, part in enumerate(messages(reply)):
+            options: dict[str, Any] = {"embeds": part.embeds, "allowed_mentions": NO_MENTIONS}
+            view = self.ids.view(part.buttons)
+            if view is not None:
+                options["view"] = view
+            if n == 0 and reference is not None:
+                options["reference"] = reference.to_reference(fail_if_not_exists=False)
+                options["mention_author"] = False
+            await channel.send(**options)
 
     # interactions
 

@@ -1,5 +1,5 @@
 """The Slack adapter: events, slash commands and buttons in, Block Kit out (Socket Mode or HTTP)."""
 
-from adapters.slack.adapter import DeliveryError, SlackAdapter, run
+from adapters.slack.adapter import SlackAdapter, run
 
-__all__ = ["DeliveryError", "SlackAdapter", "run"]
+__all__ = ["SlackAdapter", "run"]

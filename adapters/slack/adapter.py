@@ -35,7 +35,7 @@ from adapters.slack.mrkdwn import unescape
 from bot.app import Bot
 from bot.context import Context
 from bot.replies import ActionId, Reply
-from bot.runtime import background
+from bot.runtime import DeliveryError, background
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
@@ -45,10 +45,6 @@ ACTIONS: tuple[ActionId, ...] = ("ask", "launch", "feedback_up", "feedback_down"
 _ACTION_ID = re.compile(rf"^({'|'.join(ACTIONS)}):\d+$")
 _DELIVERY_ERRORS = (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError, ValueError)
 SHUTDOWN_GRACE = 10.0
-
-
-class DeliveryError(Exception):
-    """Slack did not take a message the bot posted on its own (a scheduled digest)."""
 
 
 def _retry_handlers() -> list[AsyncRetryHandler]:
