@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from bot.live import LiveKnowledge
 from bot.replies import Button, Reply, Section
 from bot.runtime import DeliveryError
 from bot.settings import Settings
+from bot.storage import Storage
 from knowledge.loader import BUNDLED_DIR
 from tests.fakes.discord import (
     APP_ID,
@@ -523,3 +525,42 @@ async def test_python_m_bot_run_discord_answers_with_settings_from_the_environme
         if process.returncode is None:
             process.terminate()
         await asyncio.wait_for(process.wait(), timeout=10)
+
+
+class SteppedClock:
+    """The time the bot sees: set by the test, so a digest falls due without waiting for it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_a_digest_subscribed_from_discord_is_posted_to_that_channel_when_due(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    clock = SteppedClock(datetime(2025, 12, 3, 8, 0, tzinfo=UTC))
+    storage = Storage(f"sqlite:///{tmp_path / 'bot.sqlite3'}", user_salt="test")
+    bot = Bot(LiveKnowledge(BUNDLED_DIR), storage=storage, clock=clock)
+    adapter = DiscordAdapter(bot, settings_for(fake, tmp_path, digest_poll_seconds=0.05))
+    try:
+        async with connected(adapter, fake):
+            subscribe = f"<@{BOT_ID}> /digest subscribe daily 09:00"
+            await fake.dispatch(
+                "MESSAGE_CREATE",
+                guild_message(fake, subscribe, author_id=MANAGER_ID, roles=[MANAGER_ROLE_ID]),
+            )
+            confirmed = await fake.wait_request("POST", MESSAGES)
+            assert "Subscribed #1" in Sent.of(confirmed).text()
+
+            clock.now = clock.now.replace(hour=9, minute=1)
+            digest = await fake.wait_for(
+                lambda: [r for r in fake.find("POST", MESSAGES) if "message_reference" not in r.body]
+            )
+    finally:
+        storage.close()
+    [posted] = digest
+    assert Sent.of(posted).embeds[0]["title"] == "AWS re:Invent 2025 keynote digest"
+    assert "Graviton5" in Sent.of(posted).text()
+    assert_inert(posted)
