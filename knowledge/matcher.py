@@ -111,8 +111,8 @@ class Matcher:
         ]
 
     def ask(self, question: str) -> Answer:
-        language = detect_language(question)
         query = self.query(question)
+        language = query.language
         ranked = self.rank(query)
         if not ranked:
             return Answer(question=question, answered=False, language=language, confidence=0.0)
@@ -163,15 +163,7 @@ class Matcher:
                 continue
             text = token.text
             if is_han(text):
-                for term in index.han(text):
-                    if term in HAN_TIME and term not in index.df:
-                        unknown.append(term)
-                    elif term in index.df:
-                        terms.append(
-                            QueryTerm(term, index.idf(term), True, source=text, name=term in HAN_TIME)
-                        )
-                    elif len(term) == 1:
-                        terms.append(QueryTerm(term, index.unknown_weight * _UNKNOWN_HAN, False, source=text))
+                self._han_terms(text, terms, unknown)
                 continue
             following = tokens[position + 1].text if position + 1 < len(tokens) else ""
             moment = time_pair(text, following) or (text if text in TIME_WORDS else None)
@@ -186,11 +178,11 @@ class Matcher:
             if text in STOPWORDS:
                 continue
             if text.isalpha() and following.isdigit() and len(following) <= 2:
-                merged = self._known(text + following, token.proper)
+                merged = self._known(text + following)
                 if merged is not None:
                     terms.append(merged)
                     skip_next = True
-                    word = self._known(term_of(text), token.proper)
+                    word = self._known(term_of(text))
                     if word is not None:
                         terms.append(word)
                     continue
@@ -199,11 +191,11 @@ class Matcher:
                     skip_next = True
                     continue
             term = term_of(text)
-            known = self._known(term, token.proper)
+            known = self._known(term)
             if known is not None:
                 terms.append(known)
                 prefix = series_prefix(known.term)
-                line = self._known(prefix, token.proper) if prefix else None
+                line = self._known(prefix) if prefix else None
                 if line is not None:
                     terms.append(line)
             elif has_digit(term):
@@ -214,7 +206,19 @@ class Matcher:
         text = " ".join(t.text for t in tokens)
         return Query(tuple(terms), text, tuple(unknown), detect_language(question))
 
-    def _known(self, term: str, proper: bool) -> QueryTerm | None:
+    def _han_terms(self, run: str, terms: list[QueryTerm], unknown: list[str]) -> None:
+        """Known characters and bigrams of a Han run; unknown bigrams are mostly word boundaries."""
+        index = self.index
+        for term in index.han(run):
+            if term in HAN_TIME and term not in index.df:
+                unknown.append(term)
+            elif term in index.df:
+                terms.append(QueryTerm(term, index.idf(term), True, source=run, name=term in HAN_TIME))
+            elif len(term) == 1:
+                terms.append(QueryTerm(term, index.unknown_weight * _UNKNOWN_HAN, False, source=run))
+
+    def _known(self, term: str) -> QueryTerm | None:
+        """The term as the vocabulary knows it, directly or as a misspelling or abbreviation."""
         index = self.index
         name = has_digit(term)
         if term in index.df:
