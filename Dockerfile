@@ -22,5 +22,5 @@ USER bot
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 3000
-HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["keynote-bot", "check"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["keynote-bot", "health"]
 CMD ["keynote-bot", "run"]

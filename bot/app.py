@@ -10,7 +10,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.answers import answer_reply
 from bot.context import Context
@@ -19,11 +19,13 @@ from bot.help import help_reply
 from bot.launches import launch_reply
 from bot.live import LiveKnowledge
 from bot.replies import ActionId, Reply, Section
-from bot.storage import Storage
 from bot.subscriptions import is_subscription_command, subscription_reply
 from bot.texts import text
 from knowledge.language import detect_language
 from knowledge.models import Language
+
+if TYPE_CHECKING:
+    from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 LOCAL = Context()

@@ -12,15 +12,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
-from sqlalchemy.exc import SQLAlchemyError
 
+from bot import health
 from bot.app import Bot
-from bot.gaps import gaps_report, render_text
 from bot.live import LiveKnowledge
 from bot.settings import Platform, Settings, SettingsError, load_settings
-from bot.storage import open_storage
-from bot.storage.migrations import SchemaTooNew
-from bot.storage.store import UNAVAILABLE
 from knowledge.loader import BUNDLED_DIR, KnowledgeError, load_knowledge
 from knowledge.matcher import Matcher, ambiguous_facts
 from knowledge.schema import SCHEMA_PATH, schema_text
@@ -46,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     gaps.add_argument("--json", action="store_true", help="print JSON for tooling")
     gaps.add_argument("--limit", type=int, default=20, help="how many groups and facts to show (default 20)")
     gaps.add_argument("--days", type=float, help="only questions asked in the last DAYS days")
+    commands.add_parser(
+        "health", help="exit 0 if the running bot's heartbeat is fresh (container health check)"
+    )
     run = commands.add_parser("run", help="start the bot on a platform (default: BOT_PLATFORM)")
     run.add_argument("platform", nargs="?", choices=["console", "slack", "discord"])
     return parser
@@ -100,6 +99,11 @@ def _ask_json(matcher: Matcher) -> int:
 
 
 def _gaps(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.gaps import gaps_report, render_text
+    from bot.storage import open_storage
+
     storage = open_storage(settings)
     since = datetime.now(UTC) - timedelta(days=args.days) if args.days else None
     try:
@@ -123,6 +127,10 @@ def _gaps(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run(platform: Platform, settings: Settings) -> int:
+    from bot.storage import open_storage
+    from bot.storage.migrations import SchemaTooNew
+    from bot.storage.store import UNAVAILABLE
+
     settings.require(platform)
     storage = open_storage(settings)
     try:
@@ -167,7 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=_log_level(args, settings), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         return _dispatch(args, settings)
     except SettingsError as error:
@@ -175,6 +185,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _log_level(args: argparse.Namespace, settings: Settings) -> str:
+    """INFO for a chat platform's service log; in the console and shell commands, log lines would
+    interleave with the replies, so only warnings unless LOG_LEVEL asks for more."""
+    platform = getattr(args, "platform", None) or settings.bot_platform
+    serving = args.command in (None, "run") and platform != "console"
+    return settings.log_level if serving or "log_level" in settings.model_fields_set else "WARNING"
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -192,6 +210,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "gaps":
         return _gaps(args, settings)
+    if args.command == "health":
+        problem = health.check(health.heartbeat_file(settings.data_dir))
+        print(problem or "ok", file=sys.stderr if problem else sys.stdout)
+        return 1 if problem else 0
     if args.command in (None, "run"):
         platform = getattr(args, "platform", None) or settings.bot_platform
         return _run(platform, settings)

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+from bot import health
 from bot.app import Bot
 from bot.replies import Reply
 from bot.scheduler import Scheduler
@@ -34,7 +35,10 @@ class Poster(Protocol):
 @contextlib.asynccontextmanager
 async def background(bot: Bot, settings: Settings, poster: Poster | None = None) -> AsyncIterator[None]:
     """Digests are posted only with a poster and storage: without storage there are no subscriptions."""
-    tasks = [asyncio.create_task(bot.live.watch(settings.knowledge_poll_seconds), name="knowledge-watch")]
+    tasks = [
+        asyncio.create_task(bot.live.watch(settings.knowledge_poll_seconds), name="knowledge-watch"),
+        asyncio.create_task(health.beat(health.heartbeat_file(settings.data_dir)), name="heartbeat"),
+    ]
     if poster is not None and bot.storage is not None:
         scheduler = Scheduler.from_settings(bot.live, bot.storage, poster, settings, clock=bot.clock)
         tasks.append(asyncio.create_task(scheduler.run(), name="digest-scheduler"))

@@ -26,12 +26,12 @@ from bot.changes import changes_section, content_hashes
 from bot.digest import digest_reply
 from bot.live import LiveKnowledge
 from bot.replies import Reply
-from bot.storage import Storage, Subscription
 from knowledge.loader import Knowledge
 
 if TYPE_CHECKING:
     from bot.runtime import Poster
     from bot.settings import Settings
+    from bot.storage import Storage, Subscription
 
 log = logging.getLogger(__name__)
 

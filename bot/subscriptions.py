@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.context import Context
 from bot.digest import resolve_topic
 from bot.replies import Reply, Section
 from bot.schedules import Schedule, ScheduleError, parse_schedule
-from bot.storage import Storage, Subscription
 from bot.texts import text, theme_label
 from knowledge.language import detect_language
 from knowledge.loader import Knowledge
 from knowledge.models import LANGUAGES, Language, Theme
+
+if TYPE_CHECKING:
+    from bot.storage import Storage, Subscription
 
 SUBCOMMANDS = ("subscribe", "list", "unsubscribe")
 MAX_PER_CHANNEL = 10
@@ -115,6 +118,7 @@ async def subscription_reply(
 async def _subscribe(
     storage: Storage, knowledge: Knowledge, words: list[str], ctx: Context, language: Language, now: datetime
 ) -> Reply:
+
     assert ctx.channel is not None
     try:
         request = parse_subscribe(words, knowledge, language)

@@ -37,6 +37,7 @@ def run_bot(stdin: str, *args: str, env: dict[str, str] | None = None) -> subpro
 def test_piped_question_and_command_both_answered() -> None:
     run = run_bot("how many cores does graviton5 have?\n/launch trn3\n")
     assert run.returncode == 0, run.stderr
+    assert "INFO" not in run.stderr, "service log lines stay out of the console chat"
     assert "192" in run.stdout
     assert "Trainium3" in run.stdout
     assert run.stdout.index("192") < run.stdout.index("Trainium3")

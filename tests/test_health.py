@@ -1,0 +1,48 @@
+"""The container health check: fresh while the bot runs, failing when it stops or is stuck."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bot import health
+from bot.app import Bot
+from bot.runtime import background
+from bot.settings import Settings
+from tests.conftest import ROOT
+
+
+def test_missing_fresh_and_stale_heartbeats(tmp_path: Path) -> None:
+    path = health.heartbeat_file(tmp_path)
+    missing = health.check(path)
+    assert missing is not None and "not running" in missing
+    health.touch(path)
+    assert health.check(path) is None
+    stale = health.check(path, now=time.time() + health.STALE_SECONDS + 5)
+    assert stale is not None and "stuck or stopped" in stale
+
+
+async def test_a_running_bot_keeps_its_heartbeat_fresh(bot: Bot, tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    path = health.heartbeat_file(tmp_path)
+    async with background(bot, settings):
+        async with asyncio.timeout(5):
+            while not path.exists():
+                await asyncio.sleep(0.01)
+    assert health.check(path) is None
+
+
+def test_health_command_exit_codes(tmp_path: Path) -> None:
+    def run() -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "DATA_DIR": str(tmp_path)}
+        command = [sys.executable, "-m", "bot", "health"]
+        return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+
+    assert run().returncode == 1
+    health.touch(health.heartbeat_file(tmp_path))
+    fresh = run()
+    assert fresh.returncode == 0, fresh.stderr
