@@ -13,6 +13,12 @@ from knowledge.loader import BUNDLED_DIR, Knowledge, load_knowledge
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def throwaway_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bot keeps state (database, heartbeat) in DATA_DIR: never in the checkout during tests."""
+    monkeypatch.setenv("DATA_DIR", str(tmp_path_factory.mktemp("data")))
+
+
 @pytest.fixture(scope="session")
 def knowledge() -> Knowledge:
     return load_knowledge(BUNDLED_DIR)

@@ -8,18 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from rich.console import Console
 
 from adapters.console.adapter import ConsoleAdapter
 from bot.app import Bot
 from tests.conftest import ROOT, write_fact
-
-
-@pytest.fixture(autouse=True)
-def throwaway_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The bot keeps state (missed questions) in DATA_DIR: never in the checkout during tests."""
-    monkeypatch.setenv("DATA_DIR", str(tmp_path_factory.mktemp("data")))
 
 
 def run_bot(stdin: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
