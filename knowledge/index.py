@@ -15,7 +15,8 @@ from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from functools import partial
+from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz, process
 
@@ -23,6 +24,7 @@ from knowledge.loader import Knowledge
 from knowledge.models import Fact, Language
 from knowledge.normalize import (
     STOPWORDS,
+    TIME_PAIRS,
     digits_of,
     han_terms,
     has_digit,
@@ -41,6 +43,10 @@ POSTING_BUDGET = 5_000
 """At most this many postings are read per question when choosing candidates."""
 _SERIES = re.compile(r"([a-z]+)(\d+)([a-z]*)")
 _SHORT_NUMBER = re.compile(r"\d{1,2}")
+_JOINERS = frozenset(
+    [str(n) for n in range(100)] + [f"0{n}" for n in range(10)] + [first for first, _ in TIME_PAIRS]
+)
+"""Words that may join their neighbour into one term (`graviton 5`, `next year`)."""
 
 
 class Variant(NamedTuple):
@@ -134,11 +140,7 @@ def tokens_to_terms(
 
 
 def _terms(tokens: list[str], expand: Callable[[str], list[str]], english: Callable[[str], str]) -> list[str]:
-    if (
-        "next" not in tokens
-        and "last" not in tokens
-        and not any(len(token) <= 2 and token.isdigit() for token in tokens)
-    ):
+    if _JOINERS.isdisjoint(tokens):
         return [term for token in tokens for term in expand(token)]
     terms: list[str] = []
     count = len(tokens)
@@ -195,26 +197,25 @@ def build_index(knowledge: Knowledge, han: HanSplitter = han_terms) -> Index:
     return index
 
 
+class _Memo(dict[str, Any]):
+    """A function's results by argument; lookups of known arguments stay in C."""
+
+    def __init__(self, function: Callable[[str], Any]) -> None:
+        super().__init__()
+        self.function = function
+
+    def __missing__(self, key: str) -> Any:
+        value = self[key] = self.function(key)
+        return value
+
+
 def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
     entries: list[Entry] = []
-    df: dict[str, int] = defaultdict(int)
-    asked_postings: dict[str, array[int]] = {}
-    answered_postings: dict[str, array[int]] = {}
+    asked_postings: defaultdict[str, array[int]] = defaultdict(partial(array, "i"))
+    answered_postings: defaultdict[str, array[int]] = defaultdict(partial(array, "i"))
 
-    word_cache: dict[str, str] = {}
-    expansions: dict[str, list[str]] = {}
-
-    def cached_term(word: str) -> str:
-        found = word_cache.get(word)
-        if found is None:
-            found = word_cache[word] = term_of(word)
-        return found
-
-    def expand(token: str) -> list[str]:
-        found = expansions.get(token)
-        if found is None:
-            found = expansions[token] = word_terms(token, han, cached_term)
-        return found
+    cached_term = _Memo(term_of).__getitem__
+    expand = _Memo(lambda token: word_terms(token, han, cached_term)).__getitem__
 
     for position, fact in enumerate(knowledge.facts.values()):
         asked_texts = [*fact.questions.en, *fact.questions.zh]
@@ -231,19 +232,20 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
         answered = frozenset(_terms(segments[-2] + segments[-1], expand, cached_term)) - asked
         entries.append(Entry(fact, asked, answered, tuple(variants)))
         for term in asked:
-            df[term] += 1
-            asked_postings.setdefault(term, array("i")).append(position)
+            asked_postings[term].append(position)
         for term in answered:
-            df[term] += 1
-            answered_postings.setdefault(term, array("i")).append(position)
+            answered_postings[term].append(position)
     by_digits: dict[str, list[str]] = defaultdict(list)
     by_initial: dict[str, list[str]] = defaultdict(list)
     series: dict[str, set[str]] = defaultdict(set)
+    df = {term: len(positions) for term, positions in asked_postings.items()}
+    for term, positions in answered_postings.items():
+        df[term] = df.get(term, 0) + len(positions)
     for term in df:
         if is_han(term):
             continue
         if has_digit(term):
-            by_digits[digits_of(term)].append(term)
+            by_digits[_digit_key(term)].append(term)
             match = _SERIES.fullmatch(term)
             if match:
                 series[match.group(1)].add(match.group(2))
@@ -251,9 +253,9 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
             by_initial[term[0]].append(term)
     return Index(
         entries,
-        dict(df),
-        asked_postings,
-        answered_postings,
+        df,
+        dict(asked_postings),
+        dict(answered_postings),
         dict(by_digits),
         dict(by_initial),
         dict(series),
@@ -269,20 +271,23 @@ def resolve(index: Index, term: str) -> tuple[str, float] | None:
     digits must agree exactly, because a different number is a different product.
     """
     if has_digit(term):
-        best: tuple[str, float] | None = None
-        for candidate in index.by_digits.get(digits_of(term), ()):
-            score = fuzz.ratio(term, candidate)
-            if score >= 80 and (best is None or score / 100 > best[1]):
-                best = (candidate, score / 100)
-            elif _abbreviates(term, candidate) and best is None:
-                best = (candidate, 0.85)
-        return best
+        bucket = index.by_digits.get(_digit_key(term), ())
+        found = process.extractOne(term, bucket, scorer=fuzz.ratio, score_cutoff=80)
+        if found is not None:
+            return found[0], found[1] / 100
+        abbreviated = next((candidate for candidate in bucket if _abbreviates(term, candidate)), None)
+        return (abbreviated, 0.85) if abbreviated else None
     if len(term) < 5:
         return None
     found = process.extractOne(term, index.by_initial.get(term[0], ()), scorer=fuzz.ratio, score_cutoff=85)
     if found is None:
         return None
     return found[0], found[1] / 100
+
+
+def _digit_key(term: str) -> str:
+    """Misspellings keep the initial and, for a numbered name, exactly the digits."""
+    return f"{term[0]}{digits_of(term)}"
 
 
 def _abbreviates(short: str, long: str) -> bool:
