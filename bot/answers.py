@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.replies import Button, Reply, Section
-from bot.texts import text
+from bot.texts import source_line, text
 from knowledge.matcher import Answer
 
 
@@ -11,14 +11,11 @@ def answer_reply(answer: Answer) -> Reply:
     language = answer.language
     if answer.answered and answer.fact is not None:
         fact = answer.fact
-        source = text("source", language, timestamp=fact.timestamp)
-        if fact.speaker:
-            source += f" · {fact.speaker}"
         return Reply(
             kind="answer",
             language=language,
             sections=[Section(text=answer.text)],
-            source=source,
+            source=source_line(fact.timestamp, fact.speaker, language),
             fact_id=fact.id,
             buttons=[
                 Button(label="👍", action="feedback_up", value=fact.id),

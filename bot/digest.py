@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz, process
 
+from bot.launches import by_theme
 from bot.replies import Reply, Section
 from bot.texts import THEMES, status_label, text, theme_label
 from knowledge.loader import Knowledge
-from knowledge.models import Language, Theme
+from knowledge.models import Language, Launch, Theme
 
 
 def _topic_names(knowledge: Knowledge) -> dict[str, Theme]:
@@ -47,19 +48,14 @@ def digest_reply(knowledge: Knowledge, topic: str, language: Language) -> Reply:
                 ],
             )
         themes = [theme]
-    sections = []
-    for theme in themes:
-        lines = [
-            f"• {launch.name} ({status_label(launch.status, language)}): {launch.summary.get(language)}"
-            for launch in knowledge.launches.values()
-            if launch.theme == theme
-        ]
-        if lines:
-            sections.append(Section(heading=theme_label(theme, language), text="\n".join(lines)))
+
+    def line(launch: Launch) -> str:
+        return f"• {launch.name} ({status_label(launch.status, language)}): {launch.summary.get(language)}"
+
     return Reply(
         kind="digest",
         language=language,
         title=text("digest_title", language),
-        sections=sections,
+        sections=by_theme(knowledge, themes, line, language),
         source=text("launches_hint", language),
     )

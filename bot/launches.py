@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from bot.replies import Button, KeyValue, Reply, Section
-from bot.texts import THEMES, status_label, text, theme_label
+from bot.texts import THEMES, source_line, status_label, text, theme_label
 from knowledge.loader import Knowledge
 from knowledge.matcher import Matcher
-from knowledge.models import Language, Launch
+from knowledge.models import Language, Launch, Theme
 
 
 def launch_card(knowledge: Knowledge, launch: Launch, language: Language) -> Reply:
@@ -14,9 +16,6 @@ def launch_card(knowledge: Knowledge, launch: Launch, language: Language) -> Rep
     fields = [KeyValue(name=text("status", language), value=launch.status_note.get(language))]
     if launch.customers:
         fields.append(KeyValue(name=text("customers", language), value=", ".join(launch.customers)))
-    source = text("source", language, timestamp=launch.timestamp)
-    if launch.speaker:
-        source += f" · {launch.speaker}"
     return Reply(
         kind="launch",
         language=language,
@@ -30,22 +29,33 @@ def launch_card(knowledge: Knowledge, launch: Launch, language: Language) -> Rep
             ),
         ],
         fields=fields,
-        source=source,
+        source=source_line(launch.timestamp, launch.speaker, language),
     )
 
 
-def launch_list(knowledge: Knowledge, language: Language) -> Reply:
+def by_theme(
+    knowledge: Knowledge, themes: Iterable[Theme], line: Callable[[Launch], str], language: Language
+) -> list[Section]:
+    """One section per theme that has launches, in the themes' order, one line per launch."""
     sections = []
-    for theme in THEMES:
-        launches = [launch for launch in knowledge.launches.values() if launch.theme == theme]
-        if launches:
-            lines = [f"• {launch.name} ({status_label(launch.status, language)})" for launch in launches]
+    for theme in themes:
+        lines = [line(launch) for launch in knowledge.launches.values() if launch.theme == theme]
+        if lines:
             sections.append(Section(heading=theme_label(theme, language), text="\n".join(lines)))
+    return sections
+
+
+def launch_list(knowledge: Knowledge, language: Language) -> Reply:
     return Reply(
         kind="launches",
         language=language,
         title=text("launches_title", language),
-        sections=sections,
+        sections=by_theme(
+            knowledge,
+            THEMES,
+            lambda launch: f"• {launch.name} ({status_label(launch.status, language)})",
+            language,
+        ),
         source=text("launches_hint", language),
     )
 

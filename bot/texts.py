@@ -150,6 +150,12 @@ def text(key: str, language: Language, **values: object) -> str:
     return (zh if language == "zh" else en).format(**values)
 
 
+def source_line(timestamp: str, speaker: str | None, language: Language) -> str:
+    """Where in the keynote something was said: `Keynote 28:00 · Dave Brown`."""
+    source = text("source", language, timestamp=timestamp)
+    return f"{source} · {speaker}" if speaker else source
+
+
 def status_label(status: Status, language: Language) -> str:
     en, zh = _STATUS[status]
     return zh if language == "zh" else en

@@ -44,6 +44,7 @@ from tests.fakes.discord import (
     message_payload,
     user,
 )
+from tests.persistence import Clock
 
 ROOT = Path(__file__).resolve().parent.parent
 EPHEMERAL = 64
@@ -527,20 +528,10 @@ async def test_python_m_bot_run_discord_answers_with_settings_from_the_environme
         await asyncio.wait_for(process.wait(), timeout=10)
 
 
-class SteppedClock:
-    """The time the bot sees: set by the test, so a digest falls due without waiting for it."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 async def test_a_digest_subscribed_from_discord_is_posted_to_that_channel_when_due(
     fake: FakeDiscord, tmp_path: Path
 ) -> None:
-    clock = SteppedClock(datetime(2025, 12, 3, 8, 0, tzinfo=UTC))
+    clock = Clock(datetime(2025, 12, 3, 8, 0, tzinfo=UTC))
     storage = Storage(f"sqlite:///{tmp_path / 'bot.sqlite3'}", user_salt="test")
     bot = Bot(LiveKnowledge(BUNDLED_DIR), storage=storage, clock=clock)
     adapter = DiscordAdapter(bot, settings_for(fake, tmp_path, digest_poll_seconds=0.05))

@@ -39,6 +39,7 @@ from tests.fakes.slack import (
     slash_command,
     texts,
 )
+from tests.persistence import Clock
 
 
 @pytest.fixture(autouse=True)
@@ -414,20 +415,10 @@ async def test_post_raises_when_slack_refuses_so_a_scheduled_digest_is_retried(
     assert [m["channel"] for m in slack.posted()] == ["C0DIGESTS"]
 
 
-class SteppedClock:
-    """The time the bot sees: set by the test, so a digest falls due without waiting for it."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 async def test_a_digest_subscribed_from_slack_is_posted_to_that_channel_when_due(
     slack: FakeSlack, tmp_path: Path
 ) -> None:
-    clock = SteppedClock(datetime(2025, 12, 3, 8, 0, tzinfo=UTC))
+    clock = Clock(datetime(2025, 12, 3, 8, 0, tzinfo=UTC))
     storage = Storage(f"sqlite:///{tmp_path / 'bot.sqlite3'}", user_salt="test")
     bot = Bot(LiveKnowledge(BUNDLED_DIR), storage=storage, clock=clock)
     settings = slack_settings(slack, digest_poll_seconds=0.05)
