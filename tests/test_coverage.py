@@ -114,7 +114,7 @@ TIMELINE: dict[str, list[str | tuple[str, ...]]] = {
     ],
     "1:30:00": ["twelvelabs-speaker", "twelvelabs-keynote-analysis", "twelvelabs-keynote-analysis"],
     "1:32:00": ["video-data-unstructured", "video-data-unstructured", "video-million-hours"],
-    "1:34:00": [("twelvelabs-marengo", "twelvelabs-pegasus"), "twelvelabs-marengo", "twelvelabs-pegasus"],
+    "1:34:00": ["twelvelabs-foundation-models", "twelvelabs-marengo", "twelvelabs-pegasus"],
     "1:36:00": [
         "twelvelabs-born-on-aws",
         "twelvelabs-born-on-aws",
