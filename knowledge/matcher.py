@@ -33,6 +33,7 @@ from knowledge.loader import Knowledge, Problem
 from knowledge.models import Fact, Language, Launch
 from knowledge.normalize import (
     HAN_TIME,
+    INTENT_WORDS,
     STOPWORDS,
     TIME_WORDS,
     compact,
@@ -56,6 +57,7 @@ _PROPER_BOOST = 1.5
 _UNKNOWN_HAN = 0.5
 _ABSTAIN_CAP = 0.25
 _AMBIGUOUS_MARGIN = 0.02
+_ATTRIBUTE_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -118,12 +120,8 @@ class Matcher:
             return Answer(question=question, answered=False, language=language, confidence=0.0)
         best = ranked[0]
         confidence = best.score
-        unknown = query.unknown_names + tuple(
-            term.source or term.term
-            for term in query.terms
-            if term.name and term.term not in best.entry.asked and term.term not in best.entry.answered
-        )
-        if unknown:
+        unknown = query.unknown_names + _missing_names(query, best.entry)
+        if unknown or self._asks_something_else(query, best.entry):
             confidence = min(confidence, _ABSTAIN_CAP)
         if confidence >= THRESHOLD:
             fact = best.entry.fact
@@ -191,7 +189,7 @@ class Matcher:
                     skip_next = True
                     continue
             term = term_of(text)
-            known = self._known(term)
+            known = self._known(term, token.proper)
             if known is not None:
                 terms.append(known)
                 prefix = series_prefix(known.term)
@@ -206,6 +204,23 @@ class Matcher:
         text = " ".join(t.text for t in tokens)
         return Query(tuple(terms), text, tuple(unknown), detect_language(question))
 
+    def _asks_something_else(self, query: Query, entry: Entry) -> bool:
+        """The fact is about the product asked for, but not about what is asked of it.
+
+        `How many cores does Trainium3 have?` must not get the Trainium3 fact that merely matches
+        the name: apart from names, too little of the question is in the fact.
+        """
+        series = self.index.series
+        asked = 0.0
+        found = 0.0
+        for term in query.terms:
+            if term.name or term.term in series or term.term in INTENT_WORDS or not term.known:
+                continue
+            asked += term.weight
+            if term.term in entry.asked or term.term in entry.answered:
+                found += term.weight
+        return asked > 0 and found < _ATTRIBUTE_SHARE * asked
+
     def _han_terms(self, run: str, terms: list[QueryTerm], unknown: list[str]) -> None:
         """Known characters and bigrams of a Han run; unknown bigrams are mostly word boundaries."""
         index = self.index
@@ -217,10 +232,14 @@ class Matcher:
             elif len(term) == 1:
                 terms.append(QueryTerm(term, index.unknown_weight * _UNKNOWN_HAN, False, source=run))
 
-    def _known(self, term: str) -> QueryTerm | None:
-        """The term as the vocabulary knows it, directly or as a misspelling or abbreviation."""
+    def _known(self, term: str, proper: bool = False) -> QueryTerm | None:
+        """The term as the vocabulary knows it, directly or as a misspelling or abbreviation.
+
+        Numbers and words written like names (`Lambda` mid-sentence) are names: the answer must
+        be about them, not merely about something next to them.
+        """
         index = self.index
-        name = has_digit(term)
+        name = has_digit(term) or proper
         if term in index.df:
             return QueryTerm(term, index.idf(term), True, source=term, name=name)
         if is_han(term):
@@ -330,6 +349,15 @@ class Matcher:
                 ranked.append((score, -order, launch))
         ranked.sort(key=lambda item: (item[0], item[1]), reverse=True)
         return [launch for _, _, launch in ranked[:limit]]
+
+
+def _missing_names(query: Query, entry: Entry) -> tuple[str, ...]:
+    """The numbers and names of the question that the fact does not mention."""
+    return tuple(
+        term.source or term.term
+        for term in query.terms
+        if term.name and term.term not in entry.asked and term.term not in entry.answered
+    )
 
 
 def _name_score(key: str, candidate: str) -> float:

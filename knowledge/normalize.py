@@ -179,6 +179,9 @@ STOPWORDS = frozenset(
 )
 """English function words: they carry no topic, so they neither help nor hurt a match."""
 
+INTENT_WORDS = frozenset({"many", "much", "who", "when", "where", "why"})
+"""Words that say what kind of answer is wanted, not what it is about."""
+
 HAN_STOP = frozenset(
     "的了吗呢吧啊呀么嘛是在有和与及或个一请问下这那哪些什怎样多少几为您你我们他她它就都也还又被把给对"
 )
@@ -266,14 +269,15 @@ def plain_segments(texts: list[str]) -> list[list[str]]:
 
 
 def _looks_proper(raw: str, index: int) -> bool:
-    """Written like a product name: inner capitals (TwelveLabs), all capitals, or capitalised mid-sentence."""
+    """Written like a name: inner capitals (TwelveLabs) or capitalised mid-sentence (Azure).
+
+    All-capital words are left out: they are mostly common acronyms (CPU, AI) or chat shouting.
+    """
     if not raw[:1].isalpha() or not raw.isascii():
         return False
     if any(ch.isupper() for ch in raw[1:]) and not raw.isupper():
         return True
-    if raw.isupper() and len(raw) > 1:
-        return True
-    return index > 0 and len(raw) > 1 and raw[0].isupper()
+    return index > 0 and len(raw) > 1 and raw[0].isupper() and not raw.isupper()
 
 
 def stem(word: str) -> str:

@@ -62,7 +62,7 @@ def test_han_terms_are_meaningful_characters_and_bigrams() -> None:
     assert "存是" in terms
 
 
-def test_names_are_flagged_as_proper_but_the_first_word_is_not() -> None:
+def test_names_are_flagged_as_proper_but_not_the_first_word_or_acronyms() -> None:
     flags = {token.text: token.proper for token in words("Can I run Lambda on Azure with TwelveLabs and NKI")}
     assert flags == {
         "can": False,
@@ -74,7 +74,7 @@ def test_names_are_flagged_as_proper_but_the_first_word_is_not() -> None:
         "with": False,
         "twelvelabs": True,
         "and": False,
-        "nki": True,
+        "nki": False,
     }
 
 
