@@ -109,14 +109,17 @@ class Scheduler:
         if not due:
             return 0
         slots = asyncio.Semaphore(CONCURRENT_POSTS)
-        posted = await asyncio.gather(*(self._deliver(subscription, now, slots) for subscription in due))
+        posted = await asyncio.gather(*(self._deliver(subscription, slots) for subscription in due))
         return sum(posted)
 
-    async def _deliver(self, subscription: Subscription, now: datetime, slots: asyncio.Semaphore) -> bool:
+    async def _deliver(self, subscription: Subscription, slots: asyncio.Semaphore) -> bool:
         async with slots:
-            return await self._claim_and_post(subscription, now)
+            return await self._claim_and_post(subscription)
 
-    async def _claim_and_post(self, subscription: Subscription, now: datetime) -> bool:
+    async def _claim_and_post(self, subscription: Subscription) -> bool:
+        """Claim with the time of the claim, not of the tick: a claim queued behind other posts must
+        still get its whole lease, or another replica could claim the same slot while it posts."""
+        now = self.clock()
         token = await self.storage.call(self.storage.claim, subscription.id, now, self.lease)
         if token is None:
             return False

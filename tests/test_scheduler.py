@@ -134,6 +134,35 @@ async def test_two_schedulers_racing_post_every_slot_exactly_once(
     assert sorted(posted) == channels
 
 
+class SlowPoster(RecordingPoster):
+    """Each post takes three quarters of a lease on the test's clock; from the second post on, another
+    replica ticks while the post is in flight."""
+
+    def __init__(self, clock: Clock, other_replica: Scheduler) -> None:
+        super().__init__()
+        self.clock = clock
+        self.other_replica = other_replica
+
+    async def post(self, channel: str, reply: Reply) -> None:
+        self.clock.advance(seconds=LEASE.total_seconds() * 0.75)
+        if self.posts:
+            await self.other_replica.tick()
+        await super().post(channel, reply)
+
+
+async def test_a_claim_queued_behind_another_post_keeps_its_whole_lease(
+    live: LiveKnowledge, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.scheduler.CONCURRENT_POSTS", 1)
+    for channel in ("C1", "C2"):
+        subscribe(storage, channel)
+    clock = Clock(NINE)
+    other = RecordingPoster()
+    busy = SlowPoster(clock, scheduler(live, storage, other, clock))
+    await scheduler(live, storage, busy, clock).tick()
+    assert sorted(busy.channels() + other.channels()) == ["C1", "C2"], "a slot was posted twice"
+
+
 async def test_a_claim_whose_post_never_happened_is_posted_once_after_the_lease(
     live: LiveKnowledge, storage: Storage, db_url: str
 ) -> None:
