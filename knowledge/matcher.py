@@ -36,6 +36,7 @@ from knowledge.normalize import (
     INTENT_WORDS,
     STOPWORDS,
     TIME_WORDS,
+    Token,
     compact,
     has_digit,
     is_han,
@@ -155,6 +156,7 @@ class Matcher:
         terms: list[QueryTerm] = []
         unknown: list[str] = []
         skip_next = False
+        title_case = _title_case(tokens)
         for position, token in enumerate(tokens):
             if skip_next:
                 skip_next = False
@@ -196,7 +198,7 @@ class Matcher:
                 line = self._known(prefix) if prefix else None
                 if line is not None:
                     terms.append(line)
-            elif has_digit(term):
+            elif has_digit(term) or (token.proper and not title_case):
                 unknown.append(term)
             else:
                 weight = index.unknown_weight * (_PROPER_BOOST if token.proper else 1.0)
@@ -349,6 +351,12 @@ class Matcher:
                 ranked.append((score, -order, launch))
         ranked.sort(key=lambda item: (item[0], item[1]), reverse=True)
         return [launch for _, _, launch in ranked[:limit]]
+
+
+def _title_case(tokens: list[Token]) -> bool:
+    """Headline style (`How Many Cores Does Graviton5 Have`): capitals then say nothing about names."""
+    rest = [token for token in tokens[1:] if token.text.isalpha() and token.text.isascii()]
+    return len(rest) >= 3 and sum(token.proper for token in rest) >= 0.6 * len(rest)
 
 
 def _missing_names(query: Query, entry: Entry) -> tuple[str, ...]:

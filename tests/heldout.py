@@ -109,6 +109,8 @@ ANSWERABLE: list[Case] = [
     zh("Trainium3 UltraServer有多少个芯片？", "trainium", "144"),
     zh("Decart的帧率提升了几倍？", "decart", "4"),
     zh("谁主讲了这场主题演讲？", "overview", "DeSantis"),
+    en("How Many Cores Does Graviton5 Have?", "graviton", "192"),
+    en("What Is The Memory Bandwidth Of Trainium3?", "trainium", "700"),
 ]
 
 UNANSWERABLE: list[str] = [
@@ -117,6 +119,9 @@ UNANSWERABLE: list[str] = [
     "How much memory bandwidth does Trainium4 have?",
     "trainium 4 release date",
     "Can I run Lambda on Azure?",
+    "Does AWS Lambda run on Azure?",
+    "How does Graviton compare to Intel?",
+    "Is Trainium better than Nvidia?",
     "How much does S3 Glacier cost?",
     "How fast are M10g instances?",
     "How many cores does an Intel Xeon have?",
