@@ -10,9 +10,12 @@ from knowledge.loader import Knowledge
 from knowledge.matcher import Matcher
 from knowledge.models import Language, Launch, Theme
 
+KEY_FACTS = 5
+"""A card is read in a chat: the curated first facts of a launch, the rest are a question away."""
+
 
 def launch_card(knowledge: Knowledge, launch: Launch, language: Language) -> Reply:
-    facts = knowledge.launch_facts(launch)
+    facts = knowledge.launch_facts(launch)[:KEY_FACTS]
     fields = [KeyValue(name=text("status", language), value=launch.status_note.get(language))]
     if launch.customers:
         fields.append(KeyValue(name=text("customers", language), value=", ".join(launch.customers)))

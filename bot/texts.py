@@ -134,6 +134,7 @@ _STATUS: dict[Status, tuple[str, str]] = {
     "ga": ("Generally available", "正式可用"),
     "preview": ("Preview", "预览"),
     "coming": ("Coming", "即将推出"),
+    "announced": ("Announced", "已发布"),
 }
 
 THEMES: dict[Theme, tuple[str, str]] = {

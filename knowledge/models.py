@@ -19,7 +19,8 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Timestamp = Annotated[str, StringConstraints(pattern=r"^(\d{1,2}:)?\d{1,2}:\d{2}$")]
 
 Theme = Literal["compute", "serverless", "inference", "vector-search", "ai-chips"]
-Status = Literal["ga", "preview", "coming"]
+Status = Literal["ga", "preview", "coming", "announced"]
+"""`announced`: presented on stage with no availability said; the others as said on stage."""
 
 
 class Strict(BaseModel):

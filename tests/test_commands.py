@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.app import MAX_QUESTION, Bot
+from bot.launches import KEY_FACTS
 
 
 async def test_question_answered_with_source_and_feedback_buttons(bot: Bot) -> None:
@@ -57,6 +58,8 @@ async def test_launch_card_by_fuzzy_name(bot: Bot) -> None:
     card = await bot.command("launch", "graviton 5")
     text = card.plain_text()
     assert "192" in text
+    key_facts = next(s for s in card.sections if s.heading == "Key facts").text.splitlines()
+    assert 1 <= len(key_facts) <= KEY_FACTS
     assert card.source and "28:00" in card.source
     assert any(kv.value for kv in card.fields)
 

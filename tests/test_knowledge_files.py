@@ -165,3 +165,9 @@ def test_launch_customers_are_ones_the_facts_mention(knowledge: Knowledge) -> No
         if customer not in answers
     ]
     assert unknown == []
+
+
+def test_a_launch_without_a_said_availability_is_not_called_available(knowledge: Knowledge) -> None:
+    for launch in knowledge.launches.values():
+        if "no availability" in launch.status_note.en or "no separate availability" in launch.status_note.en:
+            assert launch.status == "announced", f"{launch.id} is {launch.status} but {launch.status_note.en}"
