@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.replies import Button, Reply, Section
+from bot.replies import Button, Reply, Section, tagged
 from bot.texts import source_line, text
 from knowledge.matcher import Answer
 
@@ -18,8 +18,8 @@ def answer_reply(answer: Answer) -> Reply:
             source=source_line(fact.timestamp, fact.speaker, language),
             fact_id=fact.id,
             buttons=[
-                Button(label="👍", action="feedback_up", value=fact.id),
-                Button(label="👎", action="feedback_down", value=fact.id),
+                Button(label="👍", action="feedback_up", value=tagged(fact.id, language)),
+                Button(label="👎", action="feedback_down", value=tagged(fact.id, language)),
             ],
         )
     suggestions = [s.question for s in answer.suggestions]

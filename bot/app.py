@@ -18,7 +18,7 @@ from bot.digest import digest_reply
 from bot.help import help_reply
 from bot.launches import launch_reply
 from bot.live import LiveKnowledge
-from bot.replies import ActionId, Reply, Section
+from bot.replies import ActionId, Reply, Section, untagged
 from bot.subscriptions import is_subscription_command, subscription_reply
 from bot.texts import text
 from knowledge.language import detect_language
@@ -96,10 +96,11 @@ class Bot:
         """A button click: a suggested question, a suggested launch, or feedback on an answer."""
         if action == "ask":
             return self.ask(value, ctx)
+        value, language = untagged(value)
+        snapshot = self.live.current
         if action == "launch":
-            return await self.command("launch", value, ctx)
-        fact = self.live.current.knowledge.facts.get(value)
-        language: Language = "en"
+            return launch_reply(snapshot.knowledge, snapshot.matcher, value, language)
+        fact = snapshot.knowledge.facts.get(value)
         log.info("feedback %s on fact %s from %s", action, value if fact else "(unknown)", ctx.platform)
         if fact is not None and self.storage is not None:
             up = action == "feedback_up"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from bot.replies import Button, KeyValue, Reply, Section
+from bot.replies import Button, KeyValue, Reply, Section, tagged
 from bot.texts import THEMES, source_line, status_label, text, theme_label
 from knowledge.loader import Knowledge
 from knowledge.matcher import Matcher
@@ -76,6 +76,9 @@ def launch_reply(knowledge: Knowledge, matcher: Matcher, name: str, language: La
         private=True,
         sections=[Section(text=text("launch_unknown", language, name=name.strip()))],
         suggestions=[launch.name for launch in closest],
-        buttons=[Button(label=launch.name, action="launch", value=launch.id) for launch in closest],
+        buttons=[
+            Button(label=launch.name, action="launch", value=tagged(launch.id, language))
+            for launch in closest
+        ],
         title=None,
     )

@@ -40,6 +40,19 @@ class Button(BaseModel):
     value: str
 
 
+def tagged(value: str, language: Language) -> str:
+    """A button value that remembers its reply's language, so the click is answered in it too.
+
+    Only ids are tagged (launch and fact ids never contain a colon); a suggested question carries
+    its language in its own words.
+    """
+    return f"zh:{value}" if language == "zh" else value
+
+
+def untagged(value: str) -> tuple[str, Language]:
+    return (value.removeprefix("zh:"), "zh") if value.startswith("zh:") else (value, "en")
+
+
 class Reply(BaseModel):
     model_config = ConfigDict(frozen=True)
 

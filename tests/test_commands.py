@@ -130,3 +130,16 @@ async def test_feedback_click_is_acknowledged_privately(bot: Bot) -> None:
     answer = await bot.message("how many cores does Graviton5 have?")
     ack = await bot.action("feedback_up", answer.fact_id or "")
     assert ack.kind == "notice" and ack.private
+
+
+async def test_clicks_on_a_chinese_reply_are_answered_in_chinese(bot: Bot) -> None:
+    unknown = await bot.command("launch", "S3向量数据库服务")
+    assert unknown.language == "zh" and unknown.buttons
+    card = await bot.action("launch", unknown.buttons[0].value)
+    assert card.kind == "launch" and card.language == "zh"
+    assert card.source and card.source.startswith("主题演讲 ")
+    answer = await bot.message("Graviton5有多少个核心？")
+    thanks = await bot.action("feedback_up", answer.buttons[0].value)
+    assert thanks.language == "zh" and thanks.kind == "notice"
+    english = await bot.message("how many cores does graviton5 have?")
+    assert (await bot.action("feedback_up", english.buttons[0].value)).language == "en"

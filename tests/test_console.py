@@ -62,6 +62,14 @@ async def test_a_suggestion_number_asks_that_suggestion(bot: Bot) -> None:
     assert expected.sections[0].text in after_suggestions
 
 
+def test_a_number_after_an_unknown_launch_opens_that_launch() -> None:
+    run = run_bot("/launch graviton 9000\n1\n")
+    assert run.returncode == 0, run.stderr
+    closest, chosen = run.stdout.split("Closest launches:", 1)[1].split("╰", 1)
+    first = closest.split("1. ", 1)[1].split("│", 1)[0].strip()
+    assert f"{first} (" in chosen, "typing 1 opens the first suggested launch's card"
+
+
 def test_invalid_knowledge_stops_the_bot_with_the_check_message(tmp_path: Path) -> None:
     (tmp_path / "broken.yaml").write_text("facts:\n  - id: Bad Id\n", encoding="utf-8")
     run = run_bot("hello\n", env={"KNOWLEDGE_DIR": str(tmp_path)})

@@ -11,7 +11,7 @@ from rich.console import Console
 from adapters.console.render import render
 from bot.app import Bot
 from bot.context import Context
-from bot.replies import Reply
+from bot.replies import Button, Reply
 from bot.runtime import background
 from bot.settings import Settings
 
@@ -28,15 +28,15 @@ class ConsoleAdapter:
         self.stdin = stdin
         self.console = console
         self.context = Context(platform="console", channel="console", user="console", can_manage=True)
-        self.last_suggestions: list[str] = []
+        self.choices: list[Button] = []
+        """The numbered suggestions of the last reply: typing a number clicks one."""
 
     async def post(self, channel: str, reply: Reply) -> None:
         self.show(reply)
 
     def show(self, reply: Reply) -> None:
         self.console.print(render(reply))
-        if reply.kind == "abstain" or reply.suggestions:
-            self.last_suggestions = [b.value for b in reply.buttons if b.action == "ask"]
+        self.choices = [button for button in reply.buttons if button.action in ("ask", "launch")]
 
     def _read(self) -> str:
         if self.stdin.isatty():
@@ -45,8 +45,9 @@ class ConsoleAdapter:
 
     async def handle(self, line: str) -> Reply:
         choice = line.strip()
-        if choice.isdigit() and 1 <= int(choice) <= len(self.last_suggestions):
-            return await self.bot.action("ask", self.last_suggestions[int(choice) - 1], self.context)
+        if choice.isdigit() and 1 <= int(choice) <= len(self.choices):
+            button = self.choices[int(choice) - 1]
+            return await self.bot.action(button.action, button.value, self.context)
         return await self.bot.message(line, self.context)
 
     async def loop(self) -> None:

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.replies import Reply
+from bot.texts import text
 
 _BORDER = {"answer": "green", "abstain": "yellow", "error": "red", "notice": "blue"}
 
@@ -25,7 +26,8 @@ def render(reply: Reply) -> RenderableType:
             table.add_row(Text(kv.name, style="bold"), Text(kv.value))
         parts.append(table)
     if reply.suggestions:
-        parts.append(Text("Did you mean:" if reply.language == "en" else "你是不是想问：", style="bold"))
+        heading = "launch_closest" if any(b.action == "launch" for b in reply.buttons) else "did_you_mean"
+        parts.append(Text(text(heading, reply.language), style="bold"))
         parts.extend(Text(f"  {n}. {s}") for n, s in enumerate(reply.suggestions, 1))
     if reply.source:
         parts.append(Text(reply.source, style="dim"))
