@@ -116,7 +116,7 @@ class Matcher:
     def ask(self, question: str) -> Answer:
         query = self.query(question)
         language = query.language
-        ranked = self.rank(query)
+        ranked = self.rank(query) if any(not term.term.isdigit() for term in query.terms) else []
         if not ranked:
             return Answer(question=question, answered=False, language=language, confidence=0.0)
         best = ranked[0]

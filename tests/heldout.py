@@ -120,6 +120,8 @@ UNANSWERABLE: list[str] = [
     "trainium 4 release date",
     "Can I run Lambda on Azure?",
     "Does AWS Lambda run on Azure?",
+    "1",
+    "2025",
     "How does Graviton compare to Intel?",
     "Is Trainium better than Nvidia?",
     "How much does S3 Glacier cost?",
