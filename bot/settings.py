@@ -50,6 +50,17 @@ class Settings(BaseSettings):
     discord_guild_id: int | None = None
     discord_shard_count: int | None = Field(default=None, ge=1)
 
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, url: str | None) -> str | None:
+        """Checked by scheme only: parsing it fully would import SQLAlchemy for every command."""
+        if url is None:
+            return None
+        backend = url.partition("://")[0].partition("+")[0] if "://" in url else ""
+        if backend not in {"sqlite", "postgresql", "postgres"}:
+            raise ValueError("must be a sqlite:///PATH or postgresql://USER@HOST/DB URL")
+        return url
+
     @field_validator("slack_admin_user_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

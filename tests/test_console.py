@@ -12,7 +12,7 @@ from rich.console import Console
 
 from adapters.console.adapter import ConsoleAdapter
 from bot.app import Bot
-from tests.conftest import ROOT, write_fact
+from tests.conftest import CLI_CWD, write_fact
 
 
 def run_bot(stdin: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -21,7 +21,7 @@ def run_bot(stdin: str, *args: str, env: dict[str, str] | None = None) -> subpro
         input=stdin,
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=CLI_CWD,
         env={**os.environ, "COLUMNS": "120", **(env or {})},
         timeout=60,
     )
@@ -96,6 +96,10 @@ def test_settings_errors_name_the_variable_not_the_value() -> None:
     assert run.returncode == 2
     assert "PORT" in run.stderr
     assert "xoxb-secret-value" not in run.stderr + run.stdout
+    database = run_bot("", "run", env={"DATABASE_URL": "mysql://admin:hunter2@db/keynote"})
+    assert database.returncode == 2
+    assert "DATABASE_URL" in database.stderr and "postgresql://" in database.stderr
+    assert "hunter2" not in database.stderr + database.stdout
     missing = run_bot("", "run", "slack", env={"SLACK_BOT_TOKEN": "xoxb-secret-value"})
     assert missing.returncode == 2
     assert "SLACK_SIGNING_SECRET" in missing.stderr

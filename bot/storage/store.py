@@ -51,16 +51,19 @@ def database_url(url: str) -> str:
 
 
 def create_engine(url: str, connect_timeout: float = 5.0) -> Engine:
+    """Engines hide bound parameters from errors: they hold users' questions, which must not be logged."""
     parsed = sa.make_url(database_url(url))
     if parsed.get_backend_name() == "sqlite":
-        engine = sa.create_engine(parsed, connect_args={"timeout": connect_timeout})
+        engine = sa.create_engine(parsed, connect_args={"timeout": connect_timeout}, hide_parameters=True)
         sa.event.listen(engine, "connect", _sqlite_connect)
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
     connect_args: dict[str, Any] = {}
     if parsed.get_backend_name() == "postgresql":
         connect_args["connect_timeout"] = max(1, round(connect_timeout))
-    engine = sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True, pool_size=5)
+    engine = sa.create_engine(
+        parsed, connect_args=connect_args, pool_pre_ping=True, pool_size=5, hide_parameters=True
+    )
     if parsed.get_backend_name() == "postgresql":
         sa.event.listen(engine, "connect", _postgres_connect)
     return engine
