@@ -8,15 +8,26 @@ import pytest
 
 from bot.app import Bot
 from bot.live import LiveKnowledge
+from bot.settings import Settings
 from knowledge.loader import BUNDLED_DIR, Knowledge, load_knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+CLI_CWD = ROOT / "tests"
+"""Where tests run `python -m bot`: not the checkout's root, whose `.env` would leak a developer's
+settings (tokens, BOT_PLATFORM) into the tests; PYTHONPATH points at the checkout instead."""
+
+
 @pytest.fixture(autouse=True)
-def throwaway_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The bot keeps state (database, heartbeat) in DATA_DIR: never in the checkout during tests."""
+def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's settings, and the bot keeps its state (database, heartbeat) in a
+    throwaway DATA_DIR, never in the checkout."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
     monkeypatch.setenv("DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
 
 
 @pytest.fixture(scope="session")

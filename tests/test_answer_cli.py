@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from tests.conftest import ROOT
+from tests.conftest import CLI_CWD
 
 KEYS = {"question", "answered", "answer", "fact_id", "score", "suggestions", "language"}
 
@@ -17,7 +17,7 @@ def ask_json(lines: list[str]) -> list[dict[str, object]]:
         input="".join(line + "\n" for line in lines),
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=CLI_CWD,
         timeout=60,
         check=True,
     )

@@ -25,6 +25,7 @@ from bot.runtime import DeliveryError
 from bot.settings import Settings
 from bot.storage import Storage
 from knowledge.loader import BUNDLED_DIR
+from tests.conftest import CLI_CWD
 from tests.fakes.discord import (
     APP_ID,
     BOT_ID,
@@ -510,7 +511,7 @@ async def test_python_m_bot_run_discord_answers_with_settings_from_the_environme
     log_path = tmp_path / "bot.log"
     with log_path.open("wb") as log_file:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", "discord", cwd=ROOT, env=env, stderr=log_file
+            sys.executable, "-m", "bot", "run", "discord", cwd=CLI_CWD, env=env, stderr=log_file
         )
     try:
         await fake.wait_for(lambda: fake.identifies() >= 1 or process.returncode is not None, timeout=30)

@@ -17,7 +17,7 @@ from bot.gaps import group_questions, normalise
 from bot.live import LiveKnowledge
 from bot.storage import MissedQuestion, Storage
 from knowledge.models import Language
-from tests.conftest import ROOT
+from tests.conftest import CLI_CWD
 from tests.persistence import Clock, write_knowledge
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -87,7 +87,7 @@ def run_gaps(database: str, knowledge_dir: Path, *args: str) -> subprocess.Compl
         [sys.executable, "-m", "bot", "gaps", *args],
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=CLI_CWD,
         env=env,
         timeout=60,
     )

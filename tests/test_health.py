@@ -13,7 +13,7 @@ from bot import health
 from bot.app import Bot
 from bot.runtime import background
 from bot.settings import Settings
-from tests.conftest import ROOT
+from tests.conftest import CLI_CWD
 
 
 def test_missing_fresh_and_stale_heartbeats(tmp_path: Path) -> None:
@@ -40,7 +40,7 @@ def test_health_command_exit_codes(tmp_path: Path) -> None:
     def run() -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "DATA_DIR": str(tmp_path)}
         command = [sys.executable, "-m", "bot", "health"]
-        return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+        return subprocess.run(command, capture_output=True, text=True, cwd=CLI_CWD, env=env, timeout=60)
 
     assert run().returncode == 1
     health.touch(health.heartbeat_file(tmp_path))

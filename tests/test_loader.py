@@ -11,7 +11,7 @@ import pytest
 
 from knowledge.loader import BUNDLED_DIR, KnowledgeError, load_knowledge
 from knowledge.schema import SCHEMA_PATH, schema_text
-from tests.conftest import ROOT
+from tests.conftest import CLI_CWD
 
 FACT = """\
   - id: {id}
@@ -157,7 +157,7 @@ def run_cli(*args: str, knowledge_dir: Path | None = None) -> subprocess.Complet
         env["KNOWLEDGE_DIR"] = str(knowledge_dir)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
-        cwd=ROOT,
+        cwd=CLI_CWD,
         env=env,
         capture_output=True,
         text=True,

@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.conftest import CLI_CWD
 from tests.fakes.slack import SIGNING_SECRET, FakeSlack, mention, sign, texts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +67,7 @@ async def test_the_cli_serves_slack_over_http_and_stops_cleanly_on_sigterm(
         "bot",
         "run",
         "slack",
-        cwd=ROOT,
+        cwd=CLI_CWD,
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from bot.schedules import parse_schedule
 from bot.storage import FactVotes, Storage, database_url, tables
 from bot.storage.migrations import LATEST, SchemaTooNew, migrate
-from tests.conftest import ROOT
+from tests.conftest import CLI_CWD
 from tests.persistence import db_url_fixture, storage_fixture, write_knowledge  # noqa: F401  (fixtures)
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -202,7 +202,7 @@ def test_the_bot_answers_while_its_database_is_unreachable(tmp_path: Path) -> No
         input="How many cores does Graviton5 have?\n/digest list\n",
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=CLI_CWD,
         env=env,
         timeout=60,
     )
