@@ -34,6 +34,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "keynote-bot：AWS re:Invent 2025 主题演讲问答",
     ),
     "unknown_command": ("Unknown command /{name}.", "未知命令 /{name}。"),
+    "button_expired": (
+        "This button has expired; please ask the question again.",
+        "这个按钮已过期，请重新提问。",
+    ),
+    "failed": ("Sorry, something went wrong; please try again.", "抱歉，出了点问题，请重试。"),
     "feedback_thanks": ("Thanks for the feedback!", "感谢反馈！"),
     "reloaded": (
         "Knowledge reloaded: {facts} facts, {launches} launches.",

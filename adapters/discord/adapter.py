@@ -26,6 +26,7 @@ from bot.context import Context
 from bot.replies import Reply, Section
 from bot.runtime import DeliveryError, background
 from bot.settings import Settings
+from bot.texts import text
 from knowledge.language import detect_language
 from knowledge.models import Language
 
@@ -36,19 +37,9 @@ DEFER_AFTER = 2.0
 """Seconds to wait for the bot before deferring: Discord drops an interaction not answered within 3 s.
 Answers come from memory in milliseconds, so almost every command is answered directly (type 4)."""
 
-_TEXTS: dict[str, tuple[str, str]] = {
-    "expired": (
-        "This button has expired; please ask the question again.",
-        "这个按钮已过期，请重新提问。",
-    ),
-    "failed": ("Sorry, something went wrong; please try again.", "抱歉，出了点问题，请重试。"),
-}
-
 
 def _notice(key: str, language: Language) -> Reply:
-    en, zh = _TEXTS[key]
-    text = zh if language == "zh" else en
-    return Reply(kind="error", language=language, private=True, sections=[Section(text=text)])
+    return Reply(kind="error", language=language, private=True, sections=[Section(text=text(key, language))])
 
 
 def _language(interaction: discord.Interaction) -> Language:
@@ -180,7 +171,9 @@ class DiscordAdapter:
         if click is None:
             return
         if click.value is None:
-            await self._respond(interaction, _notice("expired", _language(interaction)), deferred=False)
+            await self._respond(
+                interaction, _notice("button_expired", _language(interaction)), deferred=False
+            )
             return
         await self._answer(
             interaction, self.bot.action(click.action, click.value, _interaction_context(interaction))

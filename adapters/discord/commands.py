@@ -50,7 +50,9 @@ def build_tree(
         ]
 
     @tree.command(name="digest", description="Every launch in one message, optionally one topic")
-    @app_commands.describe(topic="A theme such as ai chips, or a launch name (leave empty for all)")
+    @app_commands.describe(
+        topic="A theme such as ai chips (empty for all), or: subscribe daily 09:00 | list | unsubscribe ID"
+    )
     async def digest(interaction: discord.Interaction, topic: str = "") -> None:
         await handle(interaction, "digest", topic)
 

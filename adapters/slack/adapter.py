@@ -12,7 +12,7 @@ import logging
 import re
 import signal
 from collections.abc import Coroutine, Iterator
-from typing import Any, cast
+from typing import Any, cast, get_args
 
 import aiohttp
 from aiohttp import web
@@ -41,7 +41,7 @@ from bot.settings import Settings, SettingsError
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
-ACTIONS: tuple[ActionId, ...] = ("ask", "launch", "feedback_up", "feedback_down")
+ACTIONS: tuple[ActionId, ...] = get_args(ActionId)
 _ACTION_ID = re.compile(rf"^({'|'.join(ACTIONS)}):\d+$")
 _DELIVERY_ERRORS = (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError, ValueError)
 SHUTDOWN_GRACE = 10.0

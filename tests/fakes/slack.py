@@ -223,7 +223,7 @@ def slack_settings(slack: FakeSlack, **extra: Any) -> Settings:
         "knowledge_poll_seconds": 60,
         **extra,
     }
-    return Settings(_env_file=None, **values)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 # -- what Slack sends to the app ----------------------------------------------------------------
@@ -235,6 +235,7 @@ def sign(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) 
     """The headers Slack signs an HTTP request with."""
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+    assert signature is not None
     return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
 
 
