@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import CLI_CWD
-from tests.fakes.slack import SIGNING_SECRET, FakeSlack, mention, sign, texts
+from tests.fakes.slack import SIGNING_SECRET, FakeSlack, mention, sign, texts, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,18 +31,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-async def wait_healthy(session: aiohttp.ClientSession, url: str, process: asyncio.subprocess.Process) -> None:
-    while process.returncode is None:
-        try:
-            async with session.get(f"{url}/healthz") as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientConnectionError:
-            pass
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"the bot exited with {process.returncode} before serving")
 
 
 async def test_the_cli_serves_slack_over_http_and_stops_cleanly_on_sigterm(
@@ -75,7 +63,7 @@ async def test_the_cli_serves_slack_over_http_and_stops_cleanly_on_sigterm(
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
-            await asyncio.wait_for(wait_healthy(session, url, process), 30)
+            await asyncio.wait_for(wait_healthy(session, url, lambda: process.returncode is None), 30)
             raw = json.dumps(mention("How many cores does Graviton5 have?", ts="1764690020.000100"))
             headers = {"Content-Type": "application/json", **sign(raw)}
             async with session.post(f"{url}/slack/events", data=raw, headers=headers) as response:

@@ -28,6 +28,7 @@ from tests.fakes.slack import (
     slack_settings,
     slash_command,
     texts,
+    wait_healthy,
 )
 
 APP_TOKEN = "xapp-fake"
@@ -160,18 +161,7 @@ async def test_run_serves_http_without_an_app_token(slack: FakeSlack, bot: Bot) 
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
-
-            async def healthy() -> None:
-                while True:
-                    try:
-                        async with session.get(f"{url}/healthz") as response:
-                            if response.status == 200:
-                                return
-                    except aiohttp.ClientConnectionError:
-                        pass
-                    await asyncio.sleep(0.05)
-
-            await asyncio.wait_for(healthy(), 10)
+            await asyncio.wait_for(wait_healthy(session, url), 10)
             raw = json.dumps(mention("How many cores does Graviton5 have?", ts="1764690013.000100"))
             headers = {"Content-Type": "application/json", **sign(raw)}
             async with session.post(f"{url}/slack/events", data=raw, headers=headers) as response:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+import aiohttp
 from aiohttp import WSMsgType, web
 from slack_sdk.signature import SignatureVerifier
 
@@ -229,6 +230,21 @@ def slack_settings(slack: FakeSlack, **extra: Any) -> Settings:
 # -- what Slack sends to the app ----------------------------------------------------------------
 
 _event_ids = itertools.count(1)
+
+
+async def wait_healthy(
+    session: aiohttp.ClientSession, url: str, alive: Callable[[], bool] = lambda: True
+) -> None:
+    """Until the bot's HTTP mode answers GET /healthz; fails if the bot stops first."""
+    while alive():
+        try:
+            async with session.get(f"{url}/healthz") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientConnectionError:
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError("the bot stopped before serving")
 
 
 def sign(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
