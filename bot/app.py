@@ -65,7 +65,7 @@ class Bot:
 
     async def command(self, name: str, args: str, ctx: Context = LOCAL) -> Reply:
         """A slash command by name, with the rest of the line as its arguments."""
-        language = detect_language(args)
+        language = detect_language(args) if args.strip() else ctx.language or "en"
         name = name.strip().lower()
         if len(args) > MAX_QUESTION:
             return _error(text("too_long", language, length=len(args), limit=MAX_QUESTION), language)

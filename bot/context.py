@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from knowledge.models import Language
+
 
 @dataclass(frozen=True)
 class Context:
@@ -12,3 +14,6 @@ class Context:
     user: str | None = None
     can_manage: bool = False
     """The asker may manage the channel (subscribe digests, reload knowledge)."""
+    language: Language | None = None
+    """The asker's language where the platform says it (Discord's locale): used when a command has
+    no words to tell it from, such as a bare `/digest`."""

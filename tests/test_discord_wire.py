@@ -284,6 +284,15 @@ async def test_the_digest_command_sends_the_digest(adapter: DiscordAdapter, fake
     assert Sent.of(request).embeds[0]["title"] == "AWS re:Invent 2025 keynote digest"
 
 
+async def test_a_bare_command_answers_in_the_users_discord_language(
+    adapter: DiscordAdapter, fake: FakeDiscord
+) -> None:
+    await fake.dispatch("INTERACTION_CREATE", fake.slash("digest", {}, locale="zh-CN"))
+
+    request = await fake.wait_request("POST", "/callback")
+    assert Sent.of(request).embeds[0]["title"] == "AWS re:Invent 2025 主题演讲摘要"
+
+
 async def test_clicking_a_suggestion_asks_it_and_feedback_is_acknowledged_privately(
     adapter: DiscordAdapter, fake: FakeDiscord
 ) -> None:

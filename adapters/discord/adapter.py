@@ -254,6 +254,7 @@ def _interaction_context(interaction: discord.Interaction) -> Context:
         channel=str(interaction.channel_id),
         user=str(interaction.user.id),
         can_manage=interaction.guild_id is not None and interaction.permissions.manage_channels,
+        language=_language(interaction),
     )
 
 
