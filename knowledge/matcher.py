@@ -14,6 +14,7 @@ a question about something else must not get the answer about its neighbour.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -34,8 +35,11 @@ from knowledge.models import Fact, Language, Launch
 from knowledge.normalize import (
     HAN_TIME,
     INTENT_WORDS,
+    MONEY_HAN,
+    MONEY_WORDS,
     STOPWORDS,
     TIME_WORDS,
+    UNITS,
     Token,
     compact,
     has_digit,
@@ -122,7 +126,11 @@ class Matcher:
         best = ranked[0]
         confidence = best.score
         unknown = query.unknown_names + _missing_names(query, best.entry)
-        if unknown or self._asks_something_else(query, best.entry):
+        if (
+            unknown
+            or self._asks_something_else(query, best.entry)
+            or _needs_amount(query, best.entry.fact.answer.get(language))
+        ):
             confidence = min(confidence, _ABSTAIN_CAP)
         if confidence >= THRESHOLD:
             fact = best.entry.fact
@@ -157,6 +165,9 @@ class Matcher:
         unknown: list[str] = []
         skip_next = False
         title_case = _title_case(tokens)
+        shouting = sum(token.acronym for token in tokens) > len(tokens) / 2
+        # Chinese does not capitalise: a Latin word in a Chinese question is a product or a name.
+        chinese = any(is_han(token.text) for token in tokens)
         for position, token in enumerate(tokens):
             if skip_next:
                 skip_next = False
@@ -191,14 +202,15 @@ class Matcher:
                     skip_next = True
                     continue
             term = term_of(text)
-            known = self._known(term, token.proper)
+            proper = (token.proper and not title_case) or (chinese and text.isalpha() and text not in UNITS)
+            known = self._known(term, proper)
             if known is not None:
                 terms.append(known)
                 prefix = series_prefix(known.term)
                 line = self._known(prefix) if prefix else None
                 if line is not None:
                     terms.append(line)
-            elif has_digit(term) or (token.proper and not title_case):
+            elif has_digit(term) or proper or (token.acronym and not shouting):
                 unknown.append(term)
             else:
                 weight = index.unknown_weight * (_PROPER_BOOST if token.proper else 1.0)
@@ -351,6 +363,18 @@ class Matcher:
                 ranked.append((score, -order, launch))
         ranked.sort(key=lambda item: (item[0], item[1]), reverse=True)
         return [launch for _, _, launch in ranked[:limit]]
+
+
+def _needs_amount(query: Query, answer: str) -> bool:
+    """The question asks for a price or a unit that the fact's answer does not give."""
+    answer = answer.casefold()
+    words = set(query.text.split())
+    asks_price = bool(words & MONEY_WORDS) and "price performance" not in query.text
+    money = asks_price or any(word in query.text for word in MONEY_HAN)
+    if money and not re.search(r"\d\s*%|\$|美元|usd", answer):
+        return True
+    units = words & UNITS
+    return any(not re.search(rf"\d\s*{unit}", answer) for unit in units)
 
 
 def _title_case(tokens: list[Token]) -> bool:

@@ -179,7 +179,10 @@ STOPWORDS = frozenset(
 )
 """English function words: they carry no topic, so they neither help nor hurt a match."""
 
-INTENT_WORDS = frozenset({"many", "much", "who", "when", "where", "why"})
+INTENT_WORDS = frozenset(
+    {"many", "much", "who", "when", "where", "why"}
+    | {"能", "做", "能做", "做什", "什么", "可以", "如何", "怎么", "怎样", "为什", "哪些", "多少", "是否"}
+)
 """Words that say what kind of answer is wanted, not what it is about."""
 
 HAN_STOP = frozenset(
@@ -187,6 +190,37 @@ HAN_STOP = frozenset(
 )
 """Chinese function characters, dropped from the unigram terms (bigrams keep them for context)."""
 
+
+MONEY_WORDS = frozenset(
+    {"price", "pricing", "priced", "cost", "costs", "fee", "fees", "billing", "dollar", "dollars"}
+)
+MONEY_HAN = ("价格", "多少钱", "收费", "费用", "定价", "成本", "美元")
+"""A question about money needs an answer with an amount: a share (47%) or a currency."""
+
+CHAT_ACRONYMS = frozenset(
+    {
+        "ga",
+        "eta",
+        "faq",
+        "ai",
+        "ml",
+        "api",
+        "ok",
+        "tldr",
+        "tl",
+        "dr",
+        "asap",
+        "fyi",
+        "btw",
+        "pls",
+        "plz",
+        "thx",
+    }
+)
+"""Capitals that say how something is asked, not what about: never an unknown product."""
+
+UNITS = frozenset({"kb", "mb", "gb", "tb", "pb", "watt", "watts", "tdp", "ghz", "mhz", "nm", "usd"})
+"""A question that names a unit needs an answer in that unit: "L3 cache in MB" is not "5x"."""
 
 TIME_WORDS = frozenset({"tomorrow", "yesterday", "tonight", "upcoming"})
 TIME_PAIRS = frozenset(
@@ -208,6 +242,8 @@ class Token:
 
     text: str
     proper: bool = False
+    acronym: bool = False
+    """Written in capitals (EKS, TPU): a name when the knowledge does not know it."""
 
 
 def strip_markup(text: str) -> str:
@@ -247,8 +283,9 @@ def words(text: str) -> list[Token]:
         if not raw:
             continue
         folded = raw.casefold()
+        acronym = raw.isascii() and raw.isalpha() and raw.isupper() and folded not in CHAT_ACRONYMS | UNITS
         for part in _WORD.findall(folded):
-            tokens.append(Token(part, _looks_proper(raw, index)))
+            tokens.append(Token(part, _looks_proper(raw, index), acronym))
     return tokens
 
 
