@@ -16,6 +16,8 @@ from knowledge.language import detect_language
         ("TwelveLabs的CEO是谁", "zh"),
         ("<@U12345> <#C1|general> 谁是CEO", "zh"),
         ("What does 机密计算 mean in Project Mantle for Bedrock customers?", "en"),
+        ("S3 Vectors GA了吗", "zh"),
+        ("Lambda Managed Instances 支持吗？", "zh"),
         ("", "en"),
         ("???", "en"),
         ("ｇｒａｖｉｔｏｎ５", "en"),
