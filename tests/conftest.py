@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,21 @@ ROOT = Path(__file__).resolve().parent.parent
 CLI_CWD = ROOT / "tests"
 """Where tests run `python -m bot`: not the checkout's root, whose `.env` would leak a developer's
 settings (tokens, BOT_PLATFORM) into the tests; PYTHONPATH points at the checkout instead."""
+
+
+def run_bot(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` as a user runs it from a shell, with `env` on top of the test's environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=CLI_CWD,
+        env={**os.environ, "COLUMNS": "120", **(env or {})},
+        timeout=60,
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-from tests.conftest import CLI_CWD
+from tests.conftest import run_bot
 
 KEYS = {"question", "answered", "answer", "fact_id", "score", "suggestions", "language"}
 
 
 def ask_json(lines: list[str]) -> list[dict[str, object]]:
-    run = subprocess.run(
-        [sys.executable, "-m", "bot", "ask", "--json"],
-        input="".join(line + "\n" for line in lines),
-        capture_output=True,
-        text=True,
-        cwd=CLI_CWD,
-        timeout=60,
-        check=True,
-    )
+    run = run_bot("ask", "--json", stdin="".join(line + "\n" for line in lines))
+    assert run.returncode == 0, run.stderr
     return [json.loads(line) for line in run.stdout.splitlines()]
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from bot.gaps import group_questions, normalise
 from bot.live import LiveKnowledge
 from bot.storage import MissedQuestion, Storage
 from knowledge.models import Language
-from tests.conftest import CLI_CWD
+from tests.conftest import run_bot
 from tests.persistence import Clock, write_knowledge
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -82,15 +80,7 @@ async def populate(database: str, knowledge_dir: Path) -> None:
 
 
 def run_gaps(database: str, knowledge_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database, "KNOWLEDGE_DIR": str(knowledge_dir)}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "gaps", *args],
-        capture_output=True,
-        text=True,
-        cwd=CLI_CWD,
-        env=env,
-        timeout=60,
-    )
+    return run_bot("gaps", *args, env={"DATABASE_URL": database, "KNOWLEDGE_DIR": str(knowledge_dir)})
 
 
 async def test_gaps_reports_what_users_missed_and_disliked(tmp_path: Path, knowledge_dir: Path) -> None:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,7 +10,7 @@ from bot import health
 from bot.app import Bot
 from bot.runtime import background
 from bot.settings import Settings
-from tests.conftest import CLI_CWD
+from tests.conftest import run_bot
 
 
 def test_missing_fresh_and_stale_heartbeats(tmp_path: Path) -> None:
@@ -37,12 +34,8 @@ async def test_a_running_bot_keeps_its_heartbeat_fresh(bot: Bot, tmp_path: Path)
 
 
 def test_health_command_exit_codes(tmp_path: Path) -> None:
-    def run() -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "DATA_DIR": str(tmp_path)}
-        command = [sys.executable, "-m", "bot", "health"]
-        return subprocess.run(command, capture_output=True, text=True, cwd=CLI_CWD, env=env, timeout=60)
-
-    assert run().returncode == 1
+    env = {"DATA_DIR": str(tmp_path)}
+    assert run_bot("health", env=env).returncode == 1
     health.touch(health.heartbeat_file(tmp_path))
-    fresh = run()
+    fresh = run_bot("health", env=env)
     assert fresh.returncode == 0, fresh.stderr

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from knowledge.loader import BUNDLED_DIR, KnowledgeError, load_knowledge
 from knowledge.schema import SCHEMA_PATH, schema_text
-from tests.conftest import CLI_CWD
+from tests.conftest import run_bot
 
 FACT = """\
   - id: {id}
@@ -152,18 +150,7 @@ def test_every_problem_is_reported_together(tmp_path: Path) -> None:
 
 
 def run_cli(*args: str, knowledge_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key != "KNOWLEDGE_DIR"}
-    if knowledge_dir is not None:
-        env["KNOWLEDGE_DIR"] = str(knowledge_dir)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=CLI_CWD,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_bot(*args, env={"KNOWLEDGE_DIR": str(knowledge_dir)} if knowledge_dir else None)
 
 
 def test_check_command_exits_1_and_prints_the_problems(tmp_path: Path) -> None:

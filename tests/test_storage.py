@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +13,7 @@ import sqlalchemy as sa
 from bot.schedules import parse_schedule
 from bot.storage import FactVotes, Storage, database_url, tables
 from bot.storage.migrations import LATEST, SchemaTooNew, migrate
-from tests.conftest import CLI_CWD
+from tests.conftest import run_bot
 from tests.persistence import db_url_fixture, storage_fixture, write_knowledge  # noqa: F401  (fixtures)
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -191,21 +188,11 @@ async def test_an_unreachable_postgresql_fails_fast_instead_of_hanging() -> None
 def test_the_bot_answers_while_its_database_is_unreachable(tmp_path: Path) -> None:
     knowledge = write_knowledge(tmp_path / "knowledge")
     env = {
-        **os.environ,
         "KNOWLEDGE_DIR": str(knowledge),
         "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
         "DATABASE_CONNECT_TIMEOUT": "1",
-        "COLUMNS": "120",
     }
-    run = subprocess.run(
-        [sys.executable, "-m", "bot", "run", "console"],
-        input="How many cores does Graviton5 have?\n/digest list\n",
-        capture_output=True,
-        text=True,
-        cwd=CLI_CWD,
-        env=env,
-        timeout=60,
-    )
+    run = run_bot("run", "console", stdin="How many cores does Graviton5 have?\n/digest list\n", env=env)
     assert run.returncode == 0, run.stderr
     assert "Graviton5 has 192 cores." in run.stdout
     assert "Digest subscriptions are unavailable right now" in run.stdout
