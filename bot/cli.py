@@ -28,12 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="keynote-bot", description=__doc__)
     commands = parser.add_subparsers(dest="command")
     ask = commands.add_parser("ask", help="answer a question (or, with --json, one per line of stdin)")
-    ask.add_argument("question", nargs="*")
+    ask.add_argument("words", nargs="*", metavar="question")
     ask.add_argument("--json", action="store_true", help="read questions from stdin, print JSON lines")
     launch = commands.add_parser("launch", help="a launch's summary card, or the list of launches")
-    launch.add_argument("name", nargs="*")
+    launch.add_argument("words", nargs="*", metavar="name")
     digest = commands.add_parser("digest", help="the digest message, optionally for one topic")
-    digest.add_argument("topic", nargs="*")
+    digest.add_argument("words", nargs="*", metavar="topic")
     commands.add_parser("help", help="what the bot can do")
     commands.add_parser("check", help="validate the knowledge; exit 1 on errors")
     schema = commands.add_parser("schema", help="write knowledge/schema.json from the models")
@@ -223,9 +223,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.console.render import render
 
     bot = Bot(live)
-    words = " ".join(
-        getattr(args, {"ask": "question", "launch": "name", "digest": "topic"}.get(args.command, "x"), [])
-    )
+    words = " ".join(getattr(args, "words", []))
     reply = asyncio.run(bot.command(args.command, words))
     Console().print(render(reply))
     return 1 if reply.kind == "error" else 0
