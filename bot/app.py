@@ -12,14 +12,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.answers import answer_reply
+from bot.commands import COMMANDS, Command, nearest
+from bot.commands.ask import answer_reply
+from bot.commands.launch import launch_reply
 from bot.context import Context
-from bot.digest import digest_reply
-from bot.help import help_reply
-from bot.launches import launch_reply
 from bot.live import LiveKnowledge
-from bot.replies import ActionId, Reply, Section, untagged
-from bot.subscriptions import is_subscription_command, subscription_reply
+from bot.replies import ActionId, Reply, untagged
 from bot.texts import text
 from knowledge.language import detect_language
 from knowledge.models import Language
@@ -31,7 +29,6 @@ log = logging.getLogger(__name__)
 LOCAL = Context()
 
 MAX_QUESTION = 1000
-COMMANDS = ("ask", "launch", "digest", "help", "reload")
 _LEADING_MENTION = re.compile(r"^\s*(<@!?[A-Za-z0-9]+(\|[^>]*)?>\s*)+")
 _MENTION = re.compile(r"<[@#!&][^>]*>")
 """Slack and Discord user, channel and role mentions: never stored with a missed question."""
@@ -47,12 +44,16 @@ class Bot:
         live: LiveKnowledge,
         storage: Storage | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        commands: tuple[Command, ...] = COMMANDS,
     ) -> None:
         """`storage` keeps subscriptions, feedback and missed questions; without it the bot still
-        answers, and says subscriptions are unavailable. `clock` returns aware datetimes (tests set it)."""
+        answers, and says subscriptions are unavailable. `clock` returns aware datetimes (tests set it).
+        `commands` is the command table (tests swap in a failing one)."""
         self.live = live
         self.storage = storage
         self.clock = clock
+        self.commands = commands
+        self._by_name = {command.name: command for command in commands}
         self._writes: set[asyncio.Task[Any]] = set()
 
     async def message(self, raw: str, ctx: Context = LOCAL) -> Reply:
@@ -64,39 +65,42 @@ class Bot:
         return await self.command("ask", stripped, ctx)
 
     async def command(self, name: str, args: str, ctx: Context = LOCAL) -> Reply:
-        """A slash command by name, with the rest of the line as its arguments."""
+        """A slash command by name, with the rest of the line as its arguments.
+
+        This is the one failure path for every platform: a handler that raises is logged with its
+        traceback (never the user's words) and the user gets a private "something went wrong".
+        """
         language = detect_language(args) if args.strip() else ctx.language or "en"
         name = name.strip().lower()
         if len(args) > MAX_QUESTION:
-            return _error(text("too_long", language, length=len(args), limit=MAX_QUESTION), language)
-        snapshot = self.live.current
-        if name == "ask":
-            return self.ask(args, ctx)
-        if name == "launch":
-            return launch_reply(snapshot.knowledge, snapshot.matcher, args, language)
-        if name == "digest":
-            if is_subscription_command(args):
-                return await subscription_reply(
-                    self.storage, snapshot.knowledge, args, ctx, language, self.clock()
-                )
-            return digest_reply(snapshot.knowledge, args, language)
-        if name == "help":
-            return help_reply(language)
-        if name == "reload":
-            return self.reload(ctx, language)
-        return Reply(
-            kind="error",
-            language=language,
-            private=True,
-            sections=[Section(text=text("unknown_command", language, name=name))],
-            suggestions=[f"/{command}" for command in COMMANDS],
-        )
+            return Reply.error(text("too_long", language, length=len(args), limit=MAX_QUESTION), language)
+        command = self._by_name.get(name)
+        if command is None:
+            return Reply.error(
+                text("unknown_command", language, name=name),
+                language,
+                suggestions=[f"/{c.name}" for c in nearest(self.commands, name)],
+            )
+        if command.managers_only and not ctx.can_manage:
+            return Reply.error(text("not_allowed", language), language)
+        try:
+            return await command.handler(self, args, ctx, language)
+        except Exception:
+            log.exception("/%s failed on %s", command.name, ctx.platform)
+            return Reply.error(text("failed", language), language)
 
     async def action(self, action: ActionId, value: str, ctx: Context = LOCAL) -> Reply:
         """A button click: a suggested question, a suggested launch, or feedback on an answer."""
         if action == "ask":
-            return self.ask(value, ctx)
+            return await self.command("ask", value, ctx)
         value, language = untagged(value)
+        try:
+            return self._click(action, value, ctx, language)
+        except Exception:
+            log.exception("the %s button failed on %s", action, ctx.platform)
+            return Reply.error(text("failed", language), language)
+
+    def _click(self, action: ActionId, value: str, ctx: Context, language: Language) -> Reply:
         snapshot = self.live.current
         if action == "launch":
             return launch_reply(snapshot.knowledge, snapshot.matcher, value, language)
@@ -105,20 +109,15 @@ class Bot:
         if fact is not None and self.storage is not None:
             up = action == "feedback_up"
             self._store(self.storage.record_feedback, fact.id, up, ctx.platform, ctx.user, self.clock())
-        return Reply(
-            kind="notice",
-            language=language,
-            private=True,
-            sections=[Section(text=text("feedback_thanks", language))],
-        )
+        return Reply.notice(text("feedback_thanks", language), language)
 
     def ask(self, question: str, ctx: Context = LOCAL) -> Reply:
         language = detect_language(question)
         if not question.strip():
             example = "How many cores does Graviton5 have?" if language == "en" else "Graviton5有多少个核心？"
-            return _error(text("empty_question", language, example=example), language)
+            return Reply.error(text("empty_question", language, example=example), language)
         if len(question) > MAX_QUESTION:
-            return _error(text("too_long", language, length=len(question), limit=MAX_QUESTION), language)
+            return Reply.error(text("too_long", language, length=len(question), limit=MAX_QUESTION), language)
         answer = self.live.current.matcher.ask(question)
         log.info(
             "question on %s: fact=%s confidence=%.3f answered=%s",
@@ -161,18 +160,3 @@ class Bot:
         """Wait for the background writes to finish (at shutdown, and in tests)."""
         while self._writes:
             await asyncio.gather(*self._writes, return_exceptions=True)
-
-    def reload(self, ctx: Context, language: Language) -> Reply:
-        if not ctx.can_manage:
-            return _error(text("not_allowed", language), language)
-        error = self.live.reload()
-        if error is not None:
-            problems = "\n".join(str(p) for p in error.problems[:10])
-            return _error(text("reload_failed", language, problems=problems), language)
-        knowledge = self.live.current.knowledge
-        message = text("reloaded", language, facts=len(knowledge.facts), launches=len(knowledge.launches))
-        return Reply(kind="notice", language=language, private=True, sections=[Section(text=message)])
-
-
-def _error(message: str, language: Language) -> Reply:
-    return Reply(kind="error", language=language, private=True, sections=[Section(text=message)])

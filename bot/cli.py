@@ -13,28 +13,30 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bot import health
 from bot.app import Bot
+from bot.commands import COMMANDS
+from bot.errors import StartupError
 from bot.live import LiveKnowledge
+from bot.service import health
 from bot.settings import Platform, Settings, SettingsError, load_settings
 from knowledge.loader import BUNDLED_DIR, KnowledgeError, load_knowledge
 from knowledge.matcher import Matcher, ambiguous_facts
 from knowledge.schema import SCHEMA_PATH, schema_text
 
-log = logging.getLogger("bot")
+log = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="keynote-bot", description=__doc__)
     commands = parser.add_subparsers(dest="command")
-    ask = commands.add_parser("ask", help="answer a question (or, with --json, one per line of stdin)")
-    ask.add_argument("words", nargs="*", metavar="question")
-    ask.add_argument("--json", action="store_true", help="read questions from stdin, print JSON lines")
-    launch = commands.add_parser("launch", help="a launch's summary card, or the list of launches")
-    launch.add_argument("words", nargs="*", metavar="name")
-    digest = commands.add_parser("digest", help="the digest message, optionally for one topic")
-    digest.add_argument("words", nargs="*", metavar="topic")
-    commands.add_parser("help", help="what the bot can do")
+    for command in COMMANDS:
+        if command.managers_only:
+            continue  # /reload means nothing to a one-shot process
+        sub = commands.add_parser(command.name, help=command.description)
+        if command.option is not None:
+            sub.add_argument("words", nargs="*", metavar=command.option.name)
+        if command.name == "ask":
+            sub.add_argument("--json", action="store_true", help="read stdin, print JSON lines")
     commands.add_parser("check", help="validate the knowledge; exit 1 on errors")
     schema = commands.add_parser("schema", help="write knowledge/schema.json from the models")
     schema.add_argument("--check", action="store_true", help="exit 1 if the file is out of date")
@@ -101,7 +103,7 @@ def _ask_json(matcher: Matcher) -> int:
 def _gaps(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.gaps import gaps_report, render_text
+    from bot.curation.gaps import gaps_report, render_text
     from bot.storage import open_storage
 
     storage = open_storage(settings)
@@ -154,18 +156,17 @@ def _run(platform: Platform, settings: Settings) -> int:
 
 
 def _start(platform: Platform, bot: Bot, settings: Settings) -> None:
+    """Where the program is assembled: the only place `bot` imports an adapter."""
+    from adapters import Run
+
+    run: Run
     if platform == "slack":
-        from adapters.slack import run as run_slack
-
-        asyncio.run(run_slack(bot, settings))
+        from adapters.slack import run
     elif platform == "discord":
-        from adapters.discord import run as run_discord
-
-        asyncio.run(run_discord(bot, settings))
+        from adapters.discord import run
     else:
-        from adapters.console import run as run_console
-
-        asyncio.run(run_console(bot, settings))
+        from adapters.console import run
+    asyncio.run(run(bot, settings))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -183,6 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
+    except StartupError as error:
+        print(error, file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

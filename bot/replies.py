@@ -67,6 +67,30 @@ class Reply(BaseModel):
     private: bool = Field(default=False, description="Errors and usage hints: shown only to the asker.")
     fact_id: str | None = None
 
+    @classmethod
+    def error(
+        cls,
+        message: str,
+        language: Language,
+        *extra: str,
+        suggestions: list[str] | None = None,
+        buttons: list[Button] | None = None,
+    ) -> Reply:
+        """A private reply saying what went wrong; `extra` adds sections (a usage line, a list)."""
+        return cls(
+            kind="error",
+            language=language,
+            private=True,
+            sections=[Section(text=part) for part in (message, *extra)],
+            suggestions=suggestions or [],
+            buttons=buttons or [],
+        )
+
+    @classmethod
+    def notice(cls, message: str, language: Language, *, private: bool = True) -> Reply:
+        """A short confirmation: private unless the whole channel should see it (a new subscription)."""
+        return cls(kind="notice", language=language, private=private, sections=[Section(text=message)])
+
     def plain_text(self) -> str:
         """The whole reply as plain text: for logs, fallbacks and platforms without rich layout."""
         parts: list[str] = []

@@ -69,9 +69,17 @@ class Settings(BaseSettings):
         return value
 
     def require(self, platform: Platform) -> None:
+        """The one "token missing" rule: every secret a platform needs, named in one message."""
         missing = [name.upper() for name in REQUIRED[platform] if getattr(self, name) is None]
         if missing:
             raise SettingsError(f"{platform} needs these environment variables set: {', '.join(missing)}")
+
+    def secret(self, name: str) -> str:
+        """A secret's value for an adapter; missing, it is a SettingsError naming the variable."""
+        value = getattr(self, name)
+        if not isinstance(value, SecretStr):
+            raise SettingsError(f"{name.upper()} is not set")
+        return value.get_secret_value()
 
     @property
     def database(self) -> str:

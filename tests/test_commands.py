@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.app import MAX_QUESTION, Bot
-from bot.launches import KEY_FACTS
+from bot.commands.launch import KEY_FACTS
 
 
 async def test_question_answered_with_source_and_feedback_buttons(bot: Bot) -> None:

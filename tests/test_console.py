@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from adapters.console.adapter import ConsoleAdapter
 from bot.app import Bot
 from tests.conftest import run_bot, write_fact
+from tests.failing import QUESTION, assert_logged_without_the_question, failing_bot
 
 
 def test_piped_question_and_command_both_answered() -> None:
@@ -89,3 +91,14 @@ def test_settings_errors_name_the_variable_not_the_value() -> None:
     assert missing.returncode == 2
     assert "SLACK_SIGNING_SECRET" in missing.stderr
     assert "xoxb-secret-value" not in missing.stderr + missing.stdout
+
+
+async def test_a_failing_bot_says_so_in_the_console_and_logs_no_words(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    console = Console(record=True, width=200)
+    adapter = ConsoleAdapter(failing_bot(bot.live), io.StringIO(QUESTION + "\n/launch trn3\n"), console)
+    await adapter.loop()
+
+    assert console.export_text().count("Sorry, something went wrong; please try again.") == 2
+    assert_logged_without_the_question(caplog)

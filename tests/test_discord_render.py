@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import discord
 
+from adapters.discord.commands import build_tree
 from adapters.discord.components import CustomIds
-from adapters.discord.render import messages
+from adapters.discord.render import render
+from bot.commands import COMMANDS
 from bot.replies import Button, KeyValue, Reply, Section
 
 
@@ -34,7 +36,7 @@ def test_a_huge_reply_is_split_within_every_limit_and_keeps_all_its_text() -> No
         source="S" * 3000,
         buttons=[Button(label=f"question {n} " + "x" * 100, action="ask", value=f"q{n}") for n in range(30)],
     )
-    sent = messages(reply)
+    sent = render(reply)
 
     assert len(sent) > 1
     for message in sent:
@@ -68,7 +70,7 @@ def test_an_answer_is_one_embed_with_its_source_in_the_footer() -> None:
             Button(label="👎", action="feedback_down", value="g5"),
         ],
     )
-    [message] = messages(reply)
+    [message] = render(reply)
     [embed] = message.embeds
 
     assert embed.description == "Graviton5 has 192 cores."
@@ -83,7 +85,7 @@ def test_markdown_in_answers_is_shown_literally_and_suggestions_are_listed() -> 
         sections=[Section(text="不知道")],
         suggestions=["what is *S3_Vectors*?"],
     )
-    [message] = messages(reply)
+    [message] = render(reply)
 
     description = message.embeds[0].description or ""
     assert "你是不是想问：" in description
@@ -129,3 +131,21 @@ async def test_views_are_rendered_stopped_with_unique_custom_ids_and_short_label
     assert button["custom_id"] == "kb:ask:same"
     assert len(button["label"]) == 80
     assert ids.view([]) is None
+
+
+def test_the_discord_command_tree_is_the_command_tables_slash_commands() -> None:
+    client = discord.Client(intents=discord.Intents.none())
+
+    async def handle(interaction: discord.Interaction, name: str, text: str) -> None: ...
+
+    tree = build_tree(client, handle, lambda prefix: [])
+    registered = [command.to_dict(tree) for command in tree.get_commands()]
+    slash = [c for c in COMMANDS if c.option is not None]
+    assert [r["name"] for r in registered] == [c.name for c in slash]
+    for payload, command in zip(registered, slash, strict=True):
+        assert command.option is not None
+        assert payload["description"] == command.description
+        [option] = payload["options"]
+        assert option["name"] == command.option.name
+        assert option["description"] == command.option.description
+        assert option.get("autocomplete", False) == command.option.autocomplete_launches

@@ -19,13 +19,14 @@ from pydantic import SecretStr
 from adapters.discord.adapter import DiscordAdapter, serve
 from bot.app import Bot
 from bot.context import Context
+from bot.errors import DeliveryError
 from bot.live import LiveKnowledge
 from bot.replies import Button, Reply, Section
-from bot.runtime import DeliveryError
 from bot.settings import Settings
 from bot.storage import Storage
 from knowledge.loader import BUNDLED_DIR
 from tests.conftest import CLI_CWD
+from tests.failing import QUESTION, assert_logged_without_the_question, failing_bot
 from tests.fakes.discord import (
     APP_ID,
     BOT_ID,
@@ -368,24 +369,18 @@ async def test_a_slow_answer_is_deferred_then_followed_up(
         assert private.body["flags"] & EPHEMERAL
 
 
-class BrokenBot(Bot):
-    """A bot whose every answer fails: the adapter must still answer and keep running."""
-
-    async def command(self, name: str, args: str, ctx: Context | None = None) -> Reply:
-        raise RuntimeError("knowledge on fire")
-
-
 async def test_a_failing_bot_gets_a_polite_error_not_a_crash(
-    shared_bot: Bot, fake: FakeDiscord, tmp_path: Path
+    shared_bot: Bot, fake: FakeDiscord, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    adapter = DiscordAdapter(BrokenBot(shared_bot.live), settings_for(fake, tmp_path))
+    adapter = DiscordAdapter(failing_bot(shared_bot.live), settings_for(fake, tmp_path))
     async with connected(adapter, fake):
         await fake.dispatch("MESSAGE_CREATE", guild_message(fake, f"<@{BOT_ID}> Graviton5有多少个核心？"))
         assert "出了点问题" in Sent.of(await fake.wait_request("POST", MESSAGES)).text()
-        await fake.dispatch("INTERACTION_CREATE", fake.slash("ask", {"question": "cores?"}))
+        await fake.dispatch("INTERACTION_CREATE", fake.slash("ask", {"question": QUESTION}))
         failed = await fake.wait_request("POST", "/callback")
         assert failed.body["data"]["flags"] & EPHEMERAL
         assert "something went wrong" in Sent.of(failed).text()
+    assert_logged_without_the_question(caplog)
 
 
 async def test_commands_sync_once_and_not_again_when_unchanged(

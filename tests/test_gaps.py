@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import Bot
 from bot.context import Context
-from bot.gaps import group_questions, normalise
+from bot.curation.gaps import group_questions, normalise
 from bot.live import LiveKnowledge
 from bot.storage import MissedQuestion, Storage
 from knowledge.models import Language

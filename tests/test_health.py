@@ -6,9 +6,9 @@ import asyncio
 import time
 from pathlib import Path
 
-from bot import health
 from bot.app import Bot
-from bot.runtime import background
+from bot.service import health
+from bot.service.background import background
 from bot.settings import Settings
 from tests.conftest import run_bot
 

@@ -17,11 +17,11 @@ from rich.console import Console
 
 from adapters.console.adapter import ConsoleAdapter
 from bot.app import Bot
+from bot.digests.schedule import parse_schedule
+from bot.digests.scheduler import Scheduler
 from bot.live import LiveKnowledge
 from bot.replies import Reply
-from bot.runtime import background
-from bot.scheduler import Scheduler
-from bot.schedules import parse_schedule
+from bot.service.background import background
 from bot.settings import Settings
 from bot.storage import Storage, Subscription
 from knowledge.models import Language, Theme
@@ -153,7 +153,7 @@ class SlowPoster(RecordingPoster):
 async def test_a_claim_queued_behind_another_post_keeps_its_whole_lease(
     live: LiveKnowledge, storage: Storage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.scheduler.CONCURRENT_POSTS", 1)
+    monkeypatch.setattr("bot.digests.scheduler.CONCURRENT_POSTS", 1)
     for channel in ("C1", "C2"):
         subscribe(storage, channel)
     clock = Clock(NINE)
@@ -188,7 +188,7 @@ async def test_a_failing_channel_is_retried_with_backoff_while_others_post(
     broken = subscribe(storage, "C-broken")
     poster, clock = RecordingPoster(failures={"C-broken": 2}), Clock(NINE)
     run = scheduler(live, storage, poster, clock)
-    caplog.set_level(logging.WARNING, logger="bot.scheduler")
+    caplog.set_level(logging.WARNING, logger="bot.digests.scheduler")
     assert await run.tick() == 1
     assert poster.channels() == ["C-ok"]
     clock.advance(seconds=59)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.schedules import Schedule, ScheduleError, parse_schedule
+from bot.digests.schedule import Schedule, ScheduleError, parse_schedule
 
 
 def utc(year: int, month: int, day: int, hour: int, minute: int) -> datetime:

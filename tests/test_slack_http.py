@@ -17,11 +17,13 @@ import pytest
 
 from adapters.slack import SlackAdapter
 from bot.app import Bot
+from bot.errors import DeliveryError
 from bot.live import LiveKnowledge
 from bot.replies import Reply, Section
-from bot.runtime import DeliveryError, background
+from bot.service.background import background
 from bot.storage import Storage
 from knowledge.loader import BUNDLED_DIR
+from tests.failing import QUESTION, assert_logged_without_the_question, failing_bot
 from tests.fakes.slack import (
     ADMIN_ID,
     BOT_USER_ID,
@@ -453,3 +455,23 @@ async def test_whether_a_user_may_manage_is_looked_up_once_not_per_message(
         await http.event(direct_message("/help", ts=f"1764690030.00010{n}"))
     await answered(http, slack, count=3)
     assert [call.params["user"] for call in slack.calls_to("users.info")] == [USER_ID]
+
+
+async def test_a_failing_bot_tells_the_user_privately_and_logs_no_words(
+    slack: FakeSlack, bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = SlackAdapter(failing_bot(bot.live), slack_settings(slack))
+    port = await adapter.start_http("127.0.0.1", 0)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        http = Http(adapter, session, f"http://127.0.0.1:{port}")
+        await http.event(mention(QUESTION))
+        await http.form(slash_command("/ask", QUESTION, slack.response_url("failed")))
+        [ephemeral] = await answered(http, slack, method="chat.postEphemeral")
+        await slack.wait_for(lambda: bool(slack.responses_to("failed")))
+    await adapter.close()
+
+    assert ephemeral["user"] == USER_ID and "something went wrong" in visible(ephemeral)
+    [response] = slack.responses_to("failed")
+    assert response["response_type"] == "ephemeral" and "something went wrong" in visible(response)
+    assert slack.posted() == []
+    assert_logged_without_the_question(caplog)

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 import adapters.slack
-from bot.app import COMMANDS
+from bot.commands import COMMANDS
 
 MANIFEST = Path(adapters.slack.__file__).parent / "manifest.yml"
 
@@ -36,9 +36,10 @@ def test_events_commands_and_interactivity_match_the_adapter() -> None:
     assert settings["event_subscriptions"]["bot_events"] == ["app_mention", "message.im"]
     assert settings["interactivity"]["is_enabled"] is True
     assert isinstance(settings["socket_mode_enabled"], bool)
-    commands = [c["command"] for c in manifest()["features"]["slash_commands"]]
-    assert commands == ["/ask", "/launch", "/digest"]
-    assert all(c.lstrip("/") in COMMANDS for c in commands)
+    declared = manifest()["features"]["slash_commands"]
+    slash = [c for c in COMMANDS if c.option is not None]
+    assert [c["command"] for c in declared] == [f"/{c.name}" for c in slash] == ["/ask", "/launch", "/digest"]
+    assert [c["description"] for c in declared] == [c.description for c in slash]
     assert manifest()["features"]["app_home"]["messages_tab_enabled"] is True
 
 

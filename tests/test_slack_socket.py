@@ -16,9 +16,11 @@ from bot.app import Bot
 from bot.live import LiveKnowledge
 from bot.settings import SettingsError
 from knowledge.loader import BUNDLED_DIR
+from tests.failing import QUESTION, assert_logged_without_the_question, failing_bot
 from tests.fakes.slack import (
     CHANNEL_ID,
     DM_CHANNEL_ID,
+    USER_ID,
     FakeSlack,
     block_actions,
     direct_message,
@@ -128,6 +130,22 @@ async def test_a_button_click_envelope_answers_in_the_thread(slack: FakeSlack, a
 
     [message] = slack.posted()
     assert message["thread_ts"] == "1764690011.1" and "192" in visible(message)
+
+
+async def test_a_failing_bot_tells_the_user_privately_over_the_socket(
+    slack: FakeSlack, bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    failing = SlackAdapter(failing_bot(bot.live), slack_settings(slack, slack_app_token=APP_TOKEN))
+    await failing.start_socket_mode(APP_TOKEN)
+    try:
+        await delivered(slack, failing, envelope("events_api", mention(QUESTION)))
+    finally:
+        await failing.close()
+
+    [ephemeral] = slack.posted("chat.postEphemeral")
+    assert ephemeral["user"] == USER_ID and "something went wrong" in visible(ephemeral)
+    assert slack.posted() == []
+    assert_logged_without_the_question(caplog)
 
 
 def free_port() -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.schedules import parse_schedule
+from bot.digests.schedule import parse_schedule
 from bot.storage import FactVotes, Storage, database_url, tables
 from bot.storage.migrations import LATEST, SchemaTooNew, migrate
 from tests.conftest import run_bot

@@ -9,9 +9,9 @@ import pytest
 
 from bot.app import Bot
 from bot.context import Context
+from bot.digests.subscriptions import MAX_PER_CHANNEL
 from bot.live import LiveKnowledge
 from bot.storage import Storage
-from bot.subscriptions import MAX_PER_CHANNEL
 from tests.persistence import Clock, db_url_fixture, storage_fixture, write_knowledge  # noqa: F401
 
 NOW = datetime(2026, 11, 27, 22, 0, tzinfo=UTC)  # a Friday

@@ -12,7 +12,7 @@ from adapters.console.render import render
 from bot.app import Bot
 from bot.context import Context
 from bot.replies import Button, Reply
-from bot.runtime import background
+from bot.service.background import background
 from bot.settings import Settings
 
 BANNER = """keynote-bot: ask about the AWS re:Invent 2025 infrastructure keynote.

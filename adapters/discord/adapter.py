@@ -20,14 +20,14 @@ from discord.http import Route
 
 from adapters.discord.commands import build_tree, sync_commands
 from adapters.discord.components import CustomIds
-from adapters.discord.render import messages
+from adapters.discord.render import render
 from bot.app import Bot
 from bot.context import Context
-from bot.replies import Reply, Section
-from bot.runtime import DeliveryError, background
-from bot.settings import Settings
+from bot.errors import DeliveryError
+from bot.replies import Reply
+from bot.service.background import background
+from bot.settings import Settings, SettingsError
 from bot.texts import text
-from knowledge.language import detect_language
 from knowledge.models import Language
 
 log = logging.getLogger(__name__)
@@ -36,10 +36,6 @@ NO_MENTIONS = discord.AllowedMentions.none()
 DEFER_AFTER = 2.0
 """Seconds to wait for the bot before deferring: Discord drops an interaction not answered within 3 s.
 Answers come from memory in milliseconds, so almost every command is answered directly (type 4)."""
-
-
-def _notice(key: str, language: Language) -> Reply:
-    return Reply(kind="error", language=language, private=True, sections=[Section(text=text(key, language))])
 
 
 def _language(interaction: discord.Interaction) -> Language:
@@ -112,12 +108,7 @@ class DiscordAdapter:
             return
         if message.guild is not None and not _mentions(message, me.id):
             return
-        question = _strip_mentions(message, me.id)
-        try:
-            reply = await self.bot.message(question, _message_context(message))
-        except Exception:
-            log.exception("the bot failed on message %s", message.id)
-            reply = _notice("failed", detect_language(question))
+        reply = await self.bot.message(_strip_mentions(message, me.id), _message_context(message))
         await self._send(message.channel, reply, reference=message)
 
     async def post(self, channel: str, reply: Reply) -> None:
@@ -143,7 +134,7 @@ class DiscordAdapter:
     async def _deliver(
         self, channel: discord.abc.Messageable, reply: Reply, *, reference: discord.Message | None = None
     ) -> None:
-        for n, part in enumerate(messages(reply)):
+        for n, part in enumerate(render(reply)):
             options: dict[str, Any] = {"embeds": part.embeds, "allowed_mentions": NO_MENTIONS}
             view = self.ids.view(part.buttons)
             if view is not None:
@@ -171,8 +162,9 @@ class DiscordAdapter:
         if click is None:
             return
         if click.value is None:
+            language = _language(interaction)
             await self._respond(
-                interaction, _notice("button_expired", _language(interaction)), deferred=False
+                interaction, Reply.error(text("button_expired", language), language), deferred=False
             )
             return
         await self._answer(
@@ -193,9 +185,6 @@ class DiscordAdapter:
             log.error("deferring interaction %s failed: %s", interaction.id, error)
             task.cancel()
             return
-        except Exception:
-            log.exception("the bot failed on interaction %s", interaction.id)
-            reply = _notice("failed", _language(interaction))
         await self._respond(interaction, reply, deferred=deferred)
 
     async def _respond(self, interaction: discord.Interaction, reply: Reply, *, deferred: bool) -> None:
@@ -203,7 +192,7 @@ class DiscordAdapter:
             if deferred and reply.private:
                 # The "thinking" placeholder is public; a private reply replaces it with an ephemeral one.
                 await interaction.delete_original_response()
-            for n, part in enumerate(messages(reply)):
+            for n, part in enumerate(render(reply)):
                 options: dict[str, Any] = {
                     "embeds": part.embeds,
                     "ephemeral": reply.private,
@@ -278,17 +267,15 @@ def endpoints(settings: Settings) -> Iterator[None]:
 async def serve(adapter: DiscordAdapter) -> None:
     """Connect and answer until cancelled; the gateway reconnects (or resumes) by itself."""
     settings = adapter.settings
-    if settings.discord_token is None:
-        raise SystemExit("discord needs DISCORD_TOKEN")
+    token = settings.secret("discord_token")
     with endpoints(settings):
         async with background(adapter.bot, settings, poster=adapter), adapter.client:
             try:
-                await adapter.client.start(settings.discord_token.get_secret_value())
+                await adapter.client.start(token)
             except discord.LoginFailure:
-                log.error(
+                raise SettingsError(
                     "Discord rejected DISCORD_TOKEN: copy the bot token from the Developer Portal again"
-                )
-                raise SystemExit(1) from None
+                ) from None
 
 
 async def run(bot: Bot, settings: Settings) -> None:

@@ -1,4 +1,4 @@
-"""The slash commands /ask, /launch and /digest, and syncing them with Discord only when they change.
+"""The command table's slash commands as a discord.py tree, synced with Discord only when they change.
 
 Syncing (a bulk overwrite) is rate limited by Discord and makes clients refetch commands, so it is done
 only when the command payload's hash differs from the one stored after the last sync for that
@@ -12,9 +12,12 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import discord
 from discord import app_commands
+
+from bot.commands import COMMANDS, Option
 
 log = logging.getLogger(__name__)
 
@@ -29,34 +32,38 @@ Completer = Callable[[str], list[tuple[str, str]]]
 def build_tree(
     client: discord.Client, handle: CommandHandler, complete_launch: Completer
 ) -> app_commands.CommandTree:
-    """A command tree whose commands hand (interaction, command name, argument text) to `handle`."""
+    """A command tree with the table's slash commands, each handing (interaction, name, text) to `handle`."""
     tree = app_commands.CommandTree(client)
-
-    @tree.command(name="ask", description="Ask a question about the AWS re:Invent 2025 keynote")
-    @app_commands.describe(question="For example: how many chips in a Trainium3 UltraServer?")
-    async def ask(interaction: discord.Interaction, question: str = "") -> None:
-        await handle(interaction, "ask", question)
-
-    @tree.command(name="launch", description="A launch's summary card, or the list of launches")
-    @app_commands.describe(name="A launch name, for example Graviton5 (leave empty for the list)")
-    async def launch(interaction: discord.Interaction, name: str = "") -> None:
-        await handle(interaction, "launch", name)
-
-    @launch.autocomplete("name")
-    async def launch_names(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return [
-            app_commands.Choice(name=label[:CHOICE_TEXT], value=value[:CHOICE_TEXT])
-            for label, value in complete_launch(current)[:CHOICES]
-        ]
-
-    @tree.command(name="digest", description="Every launch in one message, optionally one topic")
-    @app_commands.describe(
-        topic="A theme such as ai chips (empty for all), or: subscribe daily 09:00 | list | unsubscribe ID"
-    )
-    async def digest(interaction: discord.Interaction, topic: str = "") -> None:
-        await handle(interaction, "digest", topic)
-
+    for command in COMMANDS:
+        if command.option is not None:
+            tree.add_command(
+                _slash(command.name, command.description, command.option, handle, complete_launch)
+            )
     return tree
+
+
+def _slash(
+    name: str, description: str, option: Option, handle: CommandHandler, complete_launch: Completer
+) -> app_commands.Command[Any, ..., None]:
+    async def callback(interaction: discord.Interaction, text: str = "") -> None:
+        await handle(interaction, name, text)
+
+    named = app_commands.rename(text=option.name)(app_commands.describe(text=option.description)(callback))
+    slash: app_commands.Command[Any, ..., None] = app_commands.Command(
+        name=name, description=description, callback=named
+    )
+    if option.autocomplete_launches:
+
+        async def launch_names(
+            interaction: discord.Interaction, current: str
+        ) -> list[app_commands.Choice[str]]:
+            return [
+                app_commands.Choice(name=label[:CHOICE_TEXT], value=value[:CHOICE_TEXT])
+                for label, value in complete_launch(current)[:CHOICES]
+            ]
+
+        slash.autocomplete("text")(launch_names)
+    return slash
 
 
 def payload_hash(tree: app_commands.CommandTree, guild: discord.abc.Snowflake | None) -> tuple[str, set[str]]:

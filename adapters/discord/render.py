@@ -104,7 +104,7 @@ def embeds(reply: Reply) -> list[discord.Embed]:
     return result
 
 
-def messages(reply: Reply) -> list[Outgoing]:
+def render(reply: Reply) -> list[Outgoing]:
     """The reply as messages of at most 10 embeds and 6,000 characters each; buttons on the last."""
     outgoing: list[Outgoing] = []
     size = 0

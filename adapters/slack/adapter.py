@@ -28,14 +28,15 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from adapters.slack.blocks import SlackMessage, render
 from adapters.slack.dedupe import RecentKeys
 from adapters.slack.managers import Managers
 from adapters.slack.mrkdwn import unescape
+from adapters.slack.render import SlackMessage, render
 from bot.app import Bot
 from bot.context import Context
+from bot.errors import DeliveryError
 from bot.replies import ActionId, Reply
-from bot.runtime import DeliveryError, background
+from bot.service.background import background
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
@@ -52,27 +53,20 @@ def _retry_handlers() -> list[AsyncRetryHandler]:
     return [AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=3)]
 
 
-def _secret(settings: Settings, name: str) -> str:
-    value = getattr(settings, name)
-    if value is None:
-        raise SettingsError(f"slack needs {name.upper()} set")
-    return str(value.get_secret_value())
-
-
 class SlackAdapter:
     platform = "slack"
 
     def __init__(self, bot: Bot, settings: Settings) -> None:
         self.bot = bot
         self.client = AsyncWebClient(
-            token=_secret(settings, "slack_bot_token"),
+            token=settings.secret("slack_bot_token"),
             base_url=settings.slack_api_url or DEFAULT_API_URL,
             retry_handlers=_retry_handlers(),
         )
         self.app = AsyncApp(
             name="keynote-bot",
             client=self.client,
-            signing_secret=_secret(settings, "slack_signing_secret"),
+            signing_secret=settings.secret("slack_signing_secret"),
             # Listeners only acknowledge and start a task, so running them before the response is fast
             # and makes the task exist by the time Slack (or a test) sees the acknowledgement.
             process_before_response=True,
@@ -323,7 +317,7 @@ async def run(bot: Bot, settings: Settings, host: str = "0.0.0.0") -> None:
         await adapter.check_token()
         async with background(bot, settings, poster=adapter):
             if settings.slack_app_token is not None:
-                await adapter.start_socket_mode(settings.slack_app_token.get_secret_value())
+                await adapter.start_socket_mode(settings.secret("slack_app_token"))
             else:
                 await adapter.start_http(host, settings.port)
             with _stop_on_sigterm() as stopping:

@@ -24,7 +24,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, RowMapping
 
-from bot.schedules import Schedule
+from bot.digests.schedule import Schedule
 from bot.settings import Settings
 from bot.storage import tables
 from bot.storage.migrations import migrate

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from rapidfuzz import fuzz, process
 
-from bot.launches import by_theme
 from bot.replies import Reply, Section
 from bot.texts import THEMES, status_label, text, theme_label
 from knowledge.loader import Knowledge
@@ -32,20 +33,28 @@ def resolve_topic(knowledge: Knowledge, topic: str) -> Theme | None:
     return names[best[0]] if best else None
 
 
+def by_theme(
+    knowledge: Knowledge, themes: Iterable[Theme], line: Callable[[Launch], str], language: Language
+) -> list[Section]:
+    """One section per theme that has launches, in the themes' order, one line per launch."""
+    sections = []
+    for theme in themes:
+        lines = [line(launch) for launch in knowledge.launches.values() if launch.theme == theme]
+        if lines:
+            sections.append(Section(heading=theme_label(theme, language), text="\n".join(lines)))
+    return sections
+
+
 def digest_reply(knowledge: Knowledge, topic: str, language: Language) -> Reply:
     themes: list[Theme] = list(THEMES)
     if topic.strip():
         theme = resolve_topic(knowledge, topic)
         if theme is None:
             labels = ", ".join(theme_label(t, language) for t in THEMES)
-            return Reply(
-                kind="error",
-                language=language,
-                private=True,
-                sections=[
-                    Section(text=text("digest_unknown_topic", language, topic=topic.strip())),
-                    Section(text=text("digest_topics", language, topics=labels)),
-                ],
+            return Reply.error(
+                text("digest_unknown_topic", language, topic=topic.strip()),
+                language,
+                text("digest_topics", language, topics=labels),
             )
         themes = [theme]
 

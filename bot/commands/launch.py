@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
+from bot.context import Context
+from bot.digests.message import by_theme
 from bot.replies import Button, KeyValue, Reply, Section, tagged
-from bot.texts import THEMES, source_line, status_label, text, theme_label
+from bot.texts import THEMES, source_line, status_label, text
 from knowledge.loader import Knowledge
 from knowledge.matcher import Matcher
-from knowledge.models import Language, Launch, Theme
+from knowledge.models import Language, Launch
+
+if TYPE_CHECKING:
+    from bot.app import Bot
 
 KEY_FACTS = 5
 """A card is read in a chat: the curated first facts of a launch, the rest are a question away."""
@@ -36,18 +41,6 @@ def launch_card(knowledge: Knowledge, launch: Launch, language: Language) -> Rep
     )
 
 
-def by_theme(
-    knowledge: Knowledge, themes: Iterable[Theme], line: Callable[[Launch], str], language: Language
-) -> list[Section]:
-    """One section per theme that has launches, in the themes' order, one line per launch."""
-    sections = []
-    for theme in themes:
-        lines = [line(launch) for launch in knowledge.launches.values() if launch.theme == theme]
-        if lines:
-            sections.append(Section(heading=theme_label(theme, language), text="\n".join(lines)))
-    return sections
-
-
 def launch_list(knowledge: Knowledge, language: Language) -> Reply:
     return Reply(
         kind="launches",
@@ -70,15 +63,17 @@ def launch_reply(knowledge: Knowledge, matcher: Matcher, name: str, language: La
     if lookup.launch is not None:
         return launch_card(knowledge, lookup.launch, language)
     closest = list(lookup.suggestions)
-    return Reply(
-        kind="error",
-        language=language,
-        private=True,
-        sections=[Section(text=text("launch_unknown", language, name=name.strip()))],
+    return Reply.error(
+        text("launch_unknown", language, name=name.strip()),
+        language,
         suggestions=[launch.name for launch in closest],
         buttons=[
             Button(label=launch.name, action="launch", value=tagged(launch.id, language))
             for launch in closest
         ],
-        title=None,
     )
+
+
+async def run(bot: Bot, args: str, ctx: Context, language: Language) -> Reply:
+    snapshot = bot.live.current
+    return launch_reply(snapshot.knowledge, snapshot.matcher, args, language)

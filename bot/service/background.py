@@ -6,30 +6,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Protocol
 
-from bot import health
 from bot.app import Bot
-from bot.replies import Reply
-from bot.scheduler import Scheduler
+from bot.digests.scheduler import Poster, Scheduler
+from bot.service import health
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class DeliveryError(Exception):
-    """The platform did not take a message the bot posted on its own; the scheduler tries again later."""
-
-
-class Poster(Protocol):
-    """An adapter that can post a reply to a channel unprompted (for scheduled digests).
-
-    `post` raises DeliveryError when the platform refuses the message, so that nothing is lost silently.
-    """
-
-    platform: str
-
-    async def post(self, channel: str, reply: Reply) -> None: ...
 
 
 @contextlib.asynccontextmanager

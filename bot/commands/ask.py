@@ -1,10 +1,17 @@
-"""The reply to a question: the answer with its source, or an honest "don't know" with suggestions."""
+"""`/ask` and plain questions: the answer with its source, or an honest "don't know" with suggestions."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from bot.context import Context
 from bot.replies import Button, Reply, Section, tagged
 from bot.texts import source_line, text
 from knowledge.matcher import Answer
+from knowledge.models import Language
+
+if TYPE_CHECKING:
+    from bot.app import Bot
 
 
 def answer_reply(answer: Answer) -> Reply:
@@ -30,3 +37,7 @@ def answer_reply(answer: Answer) -> Reply:
         suggestions=suggestions,
         buttons=[Button(label=q, action="ask", value=q) for q in suggestions],
     )
+
+
+async def run(bot: Bot, args: str, ctx: Context, language: Language) -> Reply:
+    return bot.ask(args, ctx)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.slack.blocks import render
 from adapters.slack.mrkdwn import escape, unescape
+from adapters.slack.render import render
 from bot.replies import Button, KeyValue, Reply, Section
 
 ENTITY_OR_TEXT = re.compile(r"&(?!amp;|lt;|gt;)")

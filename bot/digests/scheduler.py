@@ -20,20 +20,32 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from bot.changes import changes_section, content_hashes
-from bot.digest import digest_reply
+from bot.digests.changes import changes_section, content_hashes
+from bot.digests.message import digest_reply
 from bot.live import LiveKnowledge
 from bot.replies import Reply
 from knowledge.loader import Knowledge
 
 if TYPE_CHECKING:
-    from bot.runtime import Poster
     from bot.settings import Settings
     from bot.storage import Storage, Subscription
 
 log = logging.getLogger(__name__)
+
+
+class Poster(Protocol):
+    """An adapter that can post a reply to a channel unprompted, as the scheduler does with digests.
+
+    `post` raises `bot.errors.DeliveryError` when the platform refuses the message, so nothing is lost
+    silently.
+    """
+
+    platform: str
+
+    async def post(self, channel: str, reply: Reply) -> None: ...
+
 
 Clock = Callable[[], datetime]
 MAX_BACKOFF = timedelta(hours=1)

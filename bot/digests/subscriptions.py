@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.context import Context
-from bot.digest import resolve_topic
+from bot.digests.message import resolve_topic
+from bot.digests.schedule import Schedule, ScheduleError, parse_schedule
 from bot.replies import Reply, Section
-from bot.schedules import Schedule, ScheduleError, parse_schedule
 from bot.texts import text, theme_label
 from knowledge.language import detect_language
 from knowledge.loader import Knowledge
@@ -81,17 +81,6 @@ def format_run(when: datetime, timezone: str, language: Language) -> str:
     return f"{local:%a %Y-%m-%d %H:%M} {timezone}"
 
 
-def _error(message: str, language: Language, usage: bool = False) -> Reply:
-    sections = [Section(text=message)]
-    if usage:
-        sections.append(Section(text=text("sub_usage", language)))
-    return Reply(kind="error", language=language, private=True, sections=sections)
-
-
-def _notice(message: str, language: Language, private: bool = True) -> Reply:
-    return Reply(kind="notice", language=language, private=private, sections=[Section(text=message)])
-
-
 async def subscription_reply(
     storage: Storage | None,
     knowledge: Knowledge,
@@ -103,11 +92,11 @@ async def subscription_reply(
     words = args.split()
     action = words[0].casefold()
     if ctx.channel is None:
-        return _error(text("sub_channel_only", language), language)
+        return Reply.error(text("sub_channel_only", language), language)
     if action != "list" and not ctx.can_manage:
-        return _error(text("not_allowed", language), language)
+        return Reply.error(text("not_allowed", language), language)
     if storage is None:
-        return _error(text("sub_unavailable", language), language)
+        return Reply.error(text("sub_unavailable", language), language)
     if action == "subscribe":
         return await _subscribe(storage, knowledge, words[1:], ctx, language, now)
     if action == "unsubscribe":
@@ -123,12 +112,12 @@ async def _subscribe(
     try:
         request = parse_subscribe(words, knowledge, language)
     except ScheduleError as error:
-        return _error(error.message(language), language, usage=True)
+        return Reply.error(error.message(language), language, text("sub_usage", language))
     existing = await storage.call(storage.subscriptions, ctx.platform, ctx.channel)
     if existing is None:
-        return _error(text("sub_unavailable", language), language)
+        return Reply.error(text("sub_unavailable", language), language)
     if len(existing) >= MAX_PER_CHANNEL:
-        return _error(text("sub_too_many", language, count=len(existing)), language)
+        return Reply.error(text("sub_too_many", language, count=len(existing)), language)
     created = await storage.call(
         storage.add_subscription,
         ctx.platform,
@@ -139,7 +128,7 @@ async def _subscribe(
         now,
     )
     if created is None:
-        return _error(text("sub_unavailable", language), language)
+        return Reply.error(text("sub_unavailable", language), language)
     language = created.language
     message = text(
         "sub_created",
@@ -149,7 +138,7 @@ async def _subscribe(
         schedule=f"{created.schedule.text} ({created.schedule.timezone})",
         next=format_run(created.next_run, created.schedule.timezone, language),
     )
-    return _notice(message, language, private=False)
+    return Reply.notice(message, language, private=False)
 
 
 def _topic_part(theme: Theme | None, language: Language) -> str:
@@ -163,13 +152,15 @@ async def _unsubscribe(storage: Storage, words: list[str], ctx: Context, languag
     assert ctx.channel is not None
     raw = words[0].lstrip("#") if len(words) == 1 else ""
     if not raw.isdigit():
-        return _error(text("sub_not_found", language, id=" ".join(words) or "?"), language, usage=True)
+        return Reply.error(
+            text("sub_not_found", language, id=" ".join(words) or "?"), language, text("sub_usage", language)
+        )
     removed = await storage.call(storage.remove_subscription, ctx.platform, ctx.channel, int(raw))
     if removed is None:
-        return _error(text("sub_unavailable", language), language)
+        return Reply.error(text("sub_unavailable", language), language)
     if not removed:
-        return _error(text("sub_not_found", language, id=raw), language)
-    return _notice(text("sub_removed", language, id=raw), language, private=False)
+        return Reply.error(text("sub_not_found", language, id=raw), language)
+    return Reply.notice(text("sub_removed", language, id=raw), language, private=False)
 
 
 def _line(subscription: Subscription, language: Language) -> str:
@@ -192,9 +183,9 @@ async def _list(storage: Storage, ctx: Context, language: Language) -> Reply:
     assert ctx.channel is not None
     found = await storage.call(storage.subscriptions, ctx.platform, ctx.channel)
     if found is None:
-        return _error(text("sub_unavailable", language), language)
+        return Reply.error(text("sub_unavailable", language), language)
     if not found:
-        return _notice(text("sub_list_empty", language), language)
+        return Reply.notice(text("sub_list_empty", language), language)
     return Reply(
         kind="notice",
         language=language,
