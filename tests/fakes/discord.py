@@ -52,15 +52,15 @@ class RateLimit:
 
 
 def user(user_id: str, name: str, *, bot: bool = False) -> dict[str, Any]:
+    """A user as messages and interactions carry it: Discord sends `bot` only for bots."""
     return {
         "id": user_id,
         "username": name,
         "global_name": name,
         "discriminator": "0",
         "avatar": None,
-        "bot": bot,
         "public_flags": 0,
-        "flags": 0,
+        **({"bot": True} if bot else {}),
     }
 
 
@@ -477,7 +477,9 @@ class FakeDiscord:
             payload["guild_id"] = GUILD_ID
             payload["guild_locale"] = "en-US"
             payload["guild"] = {"id": GUILD_ID, "locale": "en-US", "features": []}
-            payload["channel"] = _text_channel(CHANNEL_ID, GUILD_ID)
+            channel = _text_channel(CHANNEL_ID, GUILD_ID)
+            del channel["permission_overwrites"]  # an interaction carries a partial channel
+            payload["channel"] = channel | {"permissions": str(permissions)}
             payload["channel_id"] = CHANNEL_ID
             payload["member"] = member(USER_ID, "ada", permissions=str(permissions))
         if message is not None:
@@ -485,12 +487,9 @@ class FakeDiscord:
         return payload
 
     def slash(self, name: str, options: dict[str, str], **kwargs: Any) -> dict[str, Any]:
-        data = {
-            "id": self.next_id(),
-            "name": name,
-            "type": 1,
-            "options": [{"name": k, "type": 3, "value": v} for k, v in options.items()],
-        }
+        data: dict[str, Any] = {"id": self.next_id(), "name": name, "type": 1}
+        if options:
+            data["options"] = [{"name": k, "type": 3, "value": v} for k, v in options.items()]
         return self.interaction(2, data, **kwargs)
 
     def autocomplete(self, name: str, option: str, typed: str, **kwargs: Any) -> dict[str, Any]:
@@ -504,10 +503,9 @@ class FakeDiscord:
 
     def click(self, custom_id: str, **kwargs: Any) -> dict[str, Any]:
         message = message_payload(self.next_id(), CHANNEL_ID, "", user(BOT_ID, "keynote-bot", bot=True))
-        message["components"] = [
-            {"type": 1, "components": [{"type": 2, "style": 2, "label": "x", "custom_id": custom_id}]}
-        ]
-        data = {"custom_id": custom_id, "component_type": 2}
+        button = {"type": 2, "id": 2, "style": 2, "label": "x", "custom_id": custom_id}
+        message["components"] = [{"type": 1, "id": 1, "components": [button]}]
+        data = {"custom_id": custom_id, "component_type": 2, "id": 2}
         return self.interaction(3, data, message=message, **kwargs)
 
 

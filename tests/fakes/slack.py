@@ -300,6 +300,7 @@ def direct_message(text: str, ts: str = "1764690000.000200", **extra: Any) -> di
         "ts": ts,
         "channel": DM_CHANNEL_ID,
         "event_ts": ts,
+        "client_msg_id": f"msg-{DM_CHANNEL_ID}-{ts}",
         **extra,
     }
     return event_callback(event)
@@ -309,6 +310,7 @@ def slash_command(command: str, text: str, response_url: str, user: str = USER_I
     return {
         "token": "unused",
         "team_id": TEAM_ID,
+        "team_domain": "keynote",
         "channel_id": CHANNEL_ID,
         "channel_name": "general",
         "user_id": user,
@@ -331,7 +333,12 @@ def block_actions(
     channel: str = CHANNEL_ID,
 ) -> dict[str, Any]:
     """A button click on one of the bot's messages (`ephemeral`: a message only the user saw)."""
-    container: dict[str, Any] = {"type": "message", "message_ts": "1764700000.000001", "channel_id": channel}
+    container: dict[str, Any] = {
+        "type": "message",
+        "message_ts": "1764700000.000001",
+        "channel_id": channel,
+        "is_ephemeral": ephemeral,
+    }
     payload: dict[str, Any] = {
         "type": "block_actions",
         "team": {"id": TEAM_ID},
@@ -345,9 +352,7 @@ def block_actions(
             {"type": "button", "action_id": action_id, "block_id": "b1", "value": value, "action_ts": "1.5"}
         ],
     }
-    if ephemeral:
-        container["is_ephemeral"] = True
-    else:
+    if not ephemeral:
         message: dict[str, Any] = {"type": "message", "ts": "1764700000.000001", "user": BOT_USER_ID}
         if message_thread_ts:
             message["thread_ts"] = message_thread_ts
