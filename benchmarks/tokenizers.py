@@ -4,8 +4,8 @@
 
 Accuracy is measured on Chinese questions the index has not seen: for every bundled fact with more
 than one Chinese variant, its last Chinese variant is removed from the knowledge and then asked
-(leave-one-out), plus the Chinese held-out questions of tests/heldout.py. Start-up cost is the time
-a fresh interpreter needs to import jieba and load its dictionary.
+(leave-one-out), plus the Chinese development questions of tests/development.py. Start-up cost is the
+time a fresh interpreter needs to import jieba and load its dictionary.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from knowledge.loader import BUNDLED_DIR, Knowledge, load_knowledge
 from knowledge.matcher import Matcher
 from knowledge.models import Variants
 from knowledge.normalize import HAN_STOP, han_terms
-from tests.heldout import ANSWERABLE
+from tests.development import ANSWERABLE
 
 Splitter = Callable[[str], list[str]]
 
@@ -59,7 +59,7 @@ def leave_one_out(knowledge: Knowledge, splitter: Splitter) -> tuple[int, int]:
     return right, total
 
 
-def heldout(knowledge: Knowledge, splitter: Splitter) -> tuple[int, int]:
+def development(knowledge: Knowledge, splitter: Splitter) -> tuple[int, int]:
     matcher = Matcher(knowledge, build_index(knowledge, splitter))
     cases = [case for case in ANSWERABLE if case.language == "zh"]
     right = 0
@@ -84,15 +84,15 @@ def jieba_start_up() -> float:
 
 def main() -> int:
     knowledge = load_knowledge(BUNDLED_DIR)
-    print(f"{'tokeniser':<15} {'leave-one-out':>14} {'held-out zh':>12} {'build ms':>9}")
+    print(f"{'tokeniser':<15} {'leave-one-out':>14} {'dev zh':>12} {'build ms':>9}")
     for name, splitter in SPLITTERS.items():
         started = time.perf_counter()
         build_index(knowledge, splitter)
         build_ms = (time.perf_counter() - started) * 1000
         loo_right, loo_total = leave_one_out(knowledge, splitter)
-        held_right, held_total = heldout(knowledge, splitter)
+        dev_right, dev_total = development(knowledge, splitter)
         print(
-            f"{name:<15} {f'{loo_right}/{loo_total}':>14} {f'{held_right}/{held_total}':>12} {build_ms:>9.1f}"
+            f"{name:<15} {f'{loo_right}/{loo_total}':>14} {f'{dev_right}/{dev_total}':>12} {build_ms:>9.1f}"
         )
     print(f"jieba start-up in a fresh interpreter (dictionary cache warm): {jieba_start_up():.2f} s")
     return 0

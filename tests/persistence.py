@@ -5,7 +5,7 @@ tests ask for them as `db_url` and `storage`.
 
 `db_url` gives each test an empty database: a SQLite file, and the real PostgreSQL in a schema of
 its own (dropped afterwards). Without PostgreSQL those cases skip, unless REQUIRE_POSTGRES=1 (CI),
-where they fail.
+where they fail (tests.skips.skip_or_fail).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import yaml
 
 from bot.replies import Reply
 from bot.storage import Storage, database_url
+from tests.skips import skip_or_fail
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _postgres_problem: list[str] = []
@@ -39,9 +40,7 @@ def _postgres_admin() -> sa.Engine:
     if _postgres_problem[0]:
         engine.dispose()
         reason = f"PostgreSQL not reachable at {POSTGRES_URL} ({_postgres_problem[0]}); set TEST_DATABASE_URL"
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"REQUIRE_POSTGRES=1 but {reason}")
-        pytest.skip(reason)
+        skip_or_fail(reason, unless="REQUIRE_POSTGRES")
     return engine
 
 

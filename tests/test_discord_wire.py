@@ -560,3 +560,17 @@ async def test_a_digest_subscribed_from_discord_is_posted_to_that_channel_when_d
     assert Sent.of(posted).embeds[0]["title"] == "AWS re:Invent 2025 keynote digest"
     assert "Graviton5" in Sent.of(posted).text()
     assert_inert(posted)
+
+
+async def test_markdown_typed_by_a_user_is_shown_literally_in_the_answer_body(
+    adapter: DiscordAdapter, fake: FakeDiscord
+) -> None:
+    # The unknown name is echoed back in the embed's description, the reply's section text.
+    typed = "**bold** __u__ ~~s~~ ||spoiler|| `code`"
+    await fake.dispatch("INTERACTION_CREATE", fake.slash("launch", {"name": typed}))
+
+    request = await fake.wait_request("POST", "/callback")
+    assert_inert(request)
+    description = Sent.of(request).embeds[0]["description"]
+    assert r"No launch called “\*\*bold\*\* \_\_u\_\_ \~\~s\~\~ \|\|spoiler\|\| \`code\`”" in description
+    assert typed not in description

@@ -35,6 +35,7 @@ from tests.fakes.slack import (
     FakeSlack,
     block_actions,
     direct_message,
+    event_callback,
     mention,
     sign,
     slack_settings,
@@ -475,3 +476,32 @@ async def test_a_failing_bot_tells_the_user_privately_and_logs_no_words(
     assert response["response_type"] == "ephemeral" and "something went wrong" in visible(response)
     assert slack.posted() == []
     assert_logged_without_the_question(caplog)
+
+
+@pytest.mark.parametrize("delivery", ["app_mention-and-message.im", "redelivered-under-a-new-event-id"])
+async def test_one_message_delivered_under_two_event_ids_is_answered_once(
+    http: Http, slack: FakeSlack, delivery: str
+) -> None:
+    # A mention in a DM arrives as an app_mention and as a message.im; a message can also come again under
+    # a new event id. The event ids differ; the message (channel and ts, client_msg_id) is the same.
+    question = "How many cores does Graviton5 have?"
+    if delivery == "app_mention-and-message.im":
+        first = mention(question, ts="1764690040.000100", channel=DM_CHANNEL_ID)
+        second = direct_message(f"<@{BOT_USER_ID}> {question}", ts="1764690040.000100")
+    else:
+        first = mention(question, ts="1764690041.000100")
+        second = event_callback(dict(first["event"]))
+    assert first["event_id"] != second["event_id"]
+    for key in ("channel", "ts", "client_msg_id"):
+        assert first["event"][key] == second["event"][key]
+
+    for body in (first, second):
+        response = await http.event(body)
+        assert response.status == 200
+    await http.adapter.settled()
+
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    assert slack.calls_to("chat.postEphemeral") == []
+    [message] = slack.posted()
+    assert message["channel"] == first["event"]["channel"]
+    assert "192" in visible(message)

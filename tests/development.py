@@ -1,4 +1,9 @@
-"""Held-out questions for the matcher, written from the seed summary in our own words.
+"""Development questions for the matcher, written from the seed summary in our own words.
+
+These are not held out: the matcher, its confidence threshold and the knowledge were tuned on them, and
+changed together with them. A score on them says the tuning holds, not how well unseen questions are
+answered; a set reported as held-out must be kept apart, frozen, and never used for tuning (as
+benchmarks/questions/heldout-*.jsonl are).
 
 Each answerable case names the topic it needs and, per group, alternatives one of which the answer
 must contain. Unanswerable cases are hard negatives: near neighbours of real facts (other product
