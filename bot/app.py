@@ -13,13 +13,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.commands import COMMANDS, Command, nearest
-from bot.commands.ask import answer_reply
+from bot.commands.ask import answer_reply, small_talk_reply
 from bot.commands.launch import launch_reply
 from bot.context import Context
+from bot.conversations import Conversations
 from bot.live import LiveKnowledge
 from bot.replies import ActionId, Reply, untagged
 from bot.texts import text
 from knowledge.language import detect_language
+from knowledge.matcher import Answer
 from knowledge.models import Language
 
 if TYPE_CHECKING:
@@ -54,6 +56,7 @@ class Bot:
         self.clock = clock
         self.commands = commands
         self._by_name = {command.name: command for command in commands}
+        self.conversations = Conversations()
         self._writes: set[asyncio.Task[Any]] = set()
 
     async def message(self, raw: str, ctx: Context = LOCAL) -> Reply:
@@ -118,14 +121,9 @@ class Bot:
             return Reply.error(text("empty_question", language, example=example), language)
         if len(question) > MAX_QUESTION:
             return Reply.error(text("too_long", language, length=len(question), limit=MAX_QUESTION), language)
-        answer = self.live.current.matcher.ask(question)
-        log.info(
-            "question on %s: fact=%s confidence=%.3f answered=%s",
-            ctx.platform,
-            answer.fact.id if answer.fact else None,
-            answer.confidence,
-            answer.answered,
-        )
+        answer = self.answer(question, ctx)
+        if answer.small_talk is not None:
+            return small_talk_reply(answer.language)
         if not answer.answered and self.storage is not None:
             suggestions = [suggestion.fact_id for suggestion in answer.suggestions]
             self._store(
@@ -137,6 +135,23 @@ class Bot:
                 self.clock(),
             )
         return answer_reply(answer)
+
+    def answer(self, question: str, ctx: Context = LOCAL) -> Answer:
+        """The matcher's answer, as a follow-up in the asker's conversation, which it then moves on."""
+        now = self.clock()
+        answer = self.live.current.matcher.ask(question, self.conversations.topic(ctx.conversation, now))
+        if answer.topic is not None:
+            self.conversations.remember(ctx.conversation, answer.topic, now, answer.follow_up)
+        log.info(
+            "question on %s: fact=%s confidence=%.3f answered=%s follow_up=%s small_talk=%s",
+            ctx.platform,
+            answer.fact.id if answer.fact else None,
+            answer.confidence,
+            answer.answered,
+            answer.follow_up,
+            answer.small_talk,
+        )
+        return answer
 
     def _store(self, operation: Callable[..., object], *args: object) -> None:
         """Write in the background: a reply never waits on the database; `drain` awaits the writes."""

@@ -15,12 +15,13 @@ from rich.console import Console
 
 from bot.app import Bot
 from bot.commands import COMMANDS
+from bot.context import Context
 from bot.errors import StartupError
 from bot.live import LiveKnowledge
 from bot.service import health
 from bot.settings import Platform, Settings, SettingsError, load_settings
 from knowledge.loader import BUNDLED_DIR, KnowledgeError, load_knowledge
-from knowledge.matcher import Matcher, ambiguous_facts
+from knowledge.matcher import ambiguous_facts
 from knowledge.schema import SCHEMA_PATH, schema_text
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument("words", nargs="*", metavar=command.option.name)
         if command.name == "ask":
             sub.add_argument("--json", action="store_true", help="read stdin, print JSON lines")
+            sub.add_argument(
+                "--conversations",
+                action="store_true",
+                help='with --json: lines are {"conversation": ID, "question": TEXT}, one ID per conversation',
+            )
     commands.add_parser("check", help="validate the knowledge; exit 1 on errors")
     schema = commands.add_parser("schema", help="write knowledge/schema.json from the models")
     schema.add_argument("--check", action="store_true", help="exit 1 if the file is out of date")
@@ -82,10 +88,23 @@ def _check(settings: Settings) -> int:
     return 0
 
 
-def _ask_json(matcher: Matcher) -> int:
-    for line in sys.stdin:
+def _ask_json(bot: Bot, conversations: bool) -> int:
+    """One JSON object per line of stdin, in order. With `conversations`, each line is
+    {"conversation": ID, "question": TEXT} and lines with one ID are the turns of one conversation."""
+    for number, line in enumerate(sys.stdin, 1):
         question = line.rstrip("\n")
-        answer = matcher.ask(question)
+        key: str | None = None
+        if conversations:
+            try:
+                turn = json.loads(question)
+                question, key = str(turn["question"]), str(turn["conversation"])
+            except (ValueError, KeyError, TypeError) as error:
+                print(
+                    f'line {number}: expected {{"conversation": ID, "question": TEXT}} ({error})',
+                    file=sys.stderr,
+                )
+                return 2
+        answer = bot.answer(question, Context(platform="cli", conversation=key))
         record = {
             "question": question,
             "answered": answer.answered,
@@ -94,6 +113,8 @@ def _ask_json(matcher: Matcher) -> int:
             "score": round(answer.confidence, 4),
             "suggestions": [s.question for s in answer.suggestions],
             "language": answer.language,
+            "small_talk": answer.small_talk is not None,
+            "follow_up": answer.follow_up,
         }
         sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
         sys.stdout.flush()
@@ -223,7 +244,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _run(platform, settings)
     live = _live(settings)
     if args.command == "ask" and args.json:
-        return _ask_json(live.current.matcher)
+        return _ask_json(Bot(live), args.conversations)
     from adapters.console.render import render
 
     bot = Bot(live)

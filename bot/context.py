@@ -14,6 +14,9 @@ class Context:
     user: str | None = None
     can_manage: bool = False
     """The asker may manage the channel (subscribe digests, reload knowledge)."""
+    conversation: str | None = None
+    """Which conversation the message belongs to (one user in one thread, DM or channel), so that a
+    follow-up is understood against the turn before it; None: every message stands alone."""
     language: Language | None = None
     """The asker's language where the platform says it (Discord's locale): used when a command has
     no words to tell it from, such as a bare `/digest`."""

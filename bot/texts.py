@@ -11,6 +11,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "主题演讲里没有找到这个问题的答案。",
     ),
     "did_you_mean": ("Did you mean:", "你是不是想问："),
+    "small_talk": (
+        "Hi! I answer questions about the keynote from curated facts. Ask me anything about it, "
+        "or type /help to see what I can do. For example:",
+        "你好！我根据整理好的资料回答关于主题演讲的问题。直接提问即可，输入 /help 查看全部功能。例如：",
+    ),
     "empty_question": (
         "Ask me a question about the keynote, for example: {example}",
         "请问一个关于主题演讲的问题，例如：{example}",
@@ -149,6 +154,13 @@ THEMES: dict[Theme, tuple[str, str]] = {
     "vector-search": ("Vector search", "向量搜索"),
     "ai-chips": ("AI chips", "AI 芯片"),
 }
+
+
+EXAMPLES: dict[Language, tuple[str, str]] = {
+    "en": ("How many cores does Graviton5 have?", "What is Project Mantle?"),
+    "zh": ("Trainium3的内存带宽是多少？", "S3 Vectors 正式可用了吗？"),
+}
+"""Two questions to try, shown by the small-talk reply."""
 
 
 def text(key: str, language: Language, **values: object) -> str:

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz, process
 
+from knowledge.kinds import Kind, given_kinds
 from knowledge.loader import Knowledge
 from knowledge.models import Fact, Language
 from knowledge.normalize import (
@@ -62,6 +63,13 @@ class Entry(NamedTuple):
     asked: frozenset[str]
     answered: frozenset[str]
     variants: tuple[Variant, ...]
+    subject: tuple[str, ...]
+    """The terms of what the fact is about (its first name-like keyword, else its launch, else its
+    topic): what a follow-up's "it" means."""
+    around: frozenset[str]
+    """Its topic's name (`twelvelabs`): a question may name it although the fact does not."""
+    kinds: frozenset[Kind]
+    """The kinds of answer it gives (a person, a time, a number, a mechanism, a list)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,16 @@ class Index:
     series: dict[str, set[str]]
     han: HanSplitter = han_terms
     weights: dict[str, float] = field(default_factory=dict)
+    subjects: frozenset[str] = frozenset()
+    """Terms that name a subject (a launch, a fact's first keyword): a question naming one is not a
+    bare follow-up."""
+    position: dict[str, int] = field(default_factory=dict)
+    topic_names: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Per topic, the names its facts mention (`trainium3` for Decart's section): a question about
+    a fact may name what its section is about."""
+
+    def subject_terms(self, fact: Fact) -> tuple[str, ...]:
+        return self.entries[self.position[fact.id]].subject
 
     @property
     def size(self) -> int:
@@ -151,9 +169,15 @@ def _terms(tokens: list[str], expand: Callable[[str], list[str]], english: Calla
         moment = time_pair(token, following)
         if moment:
             terms.append(moment)
-        if following.isdigit() and len(following) <= 2 and token.isalpha() and token not in STOPWORDS:
-            terms.append(token + following)
-            terms.append(english(token))
+        if (
+            following.isdigit()
+            and len(following) <= 2
+            and token.isascii()
+            and token.isalpha()
+            and token not in STOPWORDS
+        ):
+            # `Graviton 5` is `graviton5` and `graviton`; `Apple 40%` keeps its `40` as well.
+            terms.extend((token + following, english(token), following))
             position += 2
             continue
         terms.extend(expand(token))
@@ -215,6 +239,15 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
     answered_postings: defaultdict[str, array[int]] = defaultdict(partial(array, "i"))
 
     cached_term = _Memo(term_of).__getitem__
+    launch_names: defaultdict[str, list[str]] = defaultdict(list)
+    for launch in knowledge.launches.values():
+        for fact_id in launch.facts:
+            launch_names[fact_id].extend((launch.name, *launch.aliases))
+    topic_names: defaultdict[str, set[str]] = defaultdict(set)
+    people = sorted({fact.speaker for fact in knowledge.facts.values() if fact.speaker})
+    subjects: set[str] = set()
+    arounds: dict[str, frozenset[str]] = {}
+    terms_of = _Memo(lambda text: tuple(dict.fromkeys(text_terms(text, han)))).__getitem__
     expand = _Memo(lambda token: word_terms(token, han, cached_term)).__getitem__
 
     for position, fact in enumerate(knowledge.facts.values()):
@@ -230,7 +263,18 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
                 variants.append(Variant(language, " ".join(tokens), frozenset(terms)))
         asked = frozenset(asked_terms)
         answered = frozenset(_terms(segments[-2] + segments[-1], expand, cached_term)) - asked
-        entries.append(Entry(fact, asked, answered, tuple(variants)))
+        names = launch_names.get(fact.id, [])
+        named = next((k for k in fact.keywords if _name_like(k)), None) or (names[0] if names else fact.topic)
+        subject = terms_of(named)
+        around = arounds.get(fact.topic)
+        if around is None:
+            around = arounds[fact.topic] = frozenset(terms_of(fact.topic.replace("-", " ")))
+        subjects.update(t for t in (*subject, *around) if not t.isdigit() and not is_han(t))
+        topic_names[fact.topic].update(
+            t for t in asked if t in subjects or (has_digit(t) and not t.isdigit())
+        )
+        kinds = given_kinds(fact.answer.en, people, fact.kinds)
+        entries.append(Entry(fact, asked, answered, tuple(variants), subject, around, kinds))
         for term in asked:
             asked_postings[term].append(position)
         for term in answered:
@@ -261,7 +305,23 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
         dict(series),
         han,
         {term: math.log(1.0 + len(entries) / count) for term, count in df.items()},
+        frozenset(subjects),
+        {entry.fact.id: position for position, entry in enumerate(entries)},
+        {
+            topic: frozenset(names & subjects | {n for n in names if has_digit(n)})
+            for topic, names in topic_names.items()
+        },
     )
+
+
+def _numbered(term: str) -> bool:
+    """`graviton5`, `m9g`: a name with a number in it, not a bare number."""
+    return has_digit(term) and not term.isdigit()
+
+
+def _name_like(keyword: str) -> bool:
+    """`Graviton5`, `TwelveLabs`, `Lambda Managed Instances`: a name, where `cooling` is a concept."""
+    return any(ch.isupper() or ch.isdigit() for ch in keyword)
 
 
 def resolve(index: Index, term: str) -> tuple[str, float] | None:
@@ -276,13 +336,39 @@ def resolve(index: Index, term: str) -> tuple[str, float] | None:
         if found is not None:
             return found[0], found[1] / 100
         abbreviated = next((candidate for candidate in bucket if _abbreviates(term, candidate)), None)
-        return (abbreviated, 0.85) if abbreviated else None
+        if abbreviated:
+            return abbreviated, 0.85
+        return _initialled(index, term, bucket)
     if len(term) < 5:
         return None
     found = process.extractOne(term, index.by_initial.get(term[0], ()), scorer=fuzz.ratio, score_cutoff=85)
     if found is None:
         return None
     return found[0], found[1] / 100
+
+
+_INITIALLED = re.compile(r"([a-z])(\d+)")
+
+
+def _initialled(index: Index, term: str, bucket: Iterable[str]) -> tuple[str, float] | None:
+    """`g5` for `graviton5`: one letter and the number, for the product line with the most generations
+    (`graviton` with 4 and 5 over a stray `gpu 4`), when no other line has as many."""
+    match = _INITIALLED.fullmatch(term)
+    if match is None:
+        return None
+    lines = sorted(
+        (
+            (len(index.series.get(found.group(1), ())), candidate)
+            for candidate in bucket
+            if (found := _SERIES.fullmatch(candidate))
+            and not found.group(3)
+            and found.group(2) == match.group(2)
+        ),
+        reverse=True,
+    )
+    if not lines or (len(lines) > 1 and lines[0][0] == lines[1][0]):
+        return None
+    return lines[0][1], 0.8
 
 
 def _digit_key(term: str) -> str:

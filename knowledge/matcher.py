@@ -14,11 +14,13 @@ a question about something else must not get the answer about its neighbour.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from knowledge.calibration import Calibration, Signals, load_calibration
 from knowledge.index import (
     ANSWER_CREDIT,
     Entry,
@@ -29,10 +31,12 @@ from knowledge.index import (
     series_prefix,
     unknown_series_member,
 )
+from knowledge.kinds import PERSON_WORDS, SOFT, Kind, asked_kinds, counted, counts, mismatch
 from knowledge.language import detect_language
 from knowledge.loader import Knowledge, Problem
 from knowledge.models import Fact, Language, Launch
 from knowledge.normalize import (
+    CHAT_NOISE,
     HAN_TIME,
     INTENT_WORDS,
     MONEY_HAN,
@@ -48,9 +52,10 @@ from knowledge.normalize import (
     time_pair,
     words,
 )
+from knowledge.smalltalk import SmallTalk, small_talk
 
-THRESHOLD = 0.5
-"""Answer at or above this confidence; chosen on the held-out questions in tests/test_matcher.py."""
+CALIBRATION = load_calibration()
+"""The fitted confidence weights and threshold (knowledge/calibration.json), read once at import."""
 CANDIDATES = 40
 """Facts drawn from the index per question and scored by coverage."""
 RERANKED = 12
@@ -63,12 +68,30 @@ _UNKNOWN_HAN = 0.5
 _ABSTAIN_CAP = 0.25
 _AMBIGUOUS_MARGIN = 0.02
 _ATTRIBUTE_SHARE = 0.25
+_CHECKED = 5
+"""Candidates checked for names and attributes, best first: the answer is the best that passes."""
+_SUBJECT_WEIGHT = 0.5
+"""A follow-up's borrowed subject counts for less than the words the user typed."""
+_ECHO_WEIGHT = 0.3
+"""And the words of the question before it, for less still."""
+_TOPIC_BONUS = 0.08
+"""A follow-up stays in its section unless the words say otherwise."""
 
 
 @dataclass(frozen=True)
 class Suggestion:
     fact_id: str
     question: str
+
+
+@dataclass(frozen=True)
+class Topic:
+    """What a conversation is about: the fact its last answered turn got. A follow-up that names no
+    subject of its own ("and its bandwidth?", "它多少钱？") is asked of this fact's subject."""
+
+    fact_id: str
+    question: str = ""
+    """The question that got it: a bare "over what period?" continues it."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +106,22 @@ class Answer:
     suggestions: tuple[Suggestion, ...] = ()
     unknown: tuple[str, ...] = ()
     """Names in the question that the knowledge does not have (why it abstained)."""
+    small_talk: SmallTalk | None = None
+    """A greeting, thanks or "what can you do?": not a question about the keynote at all."""
+    follow_up: bool = False
+    """Answered as a follow-up: the question named no subject, so the conversation's was used."""
+    signals: Signals | None = None
+    """What the confidence was computed from, for the fact considered (the curators' debugger)."""
+    considered: Fact | None = None
+    """The fact the signals are about, answered or not."""
+    ruled_out: tuple[str, ...] = ()
+    """Why that fact could not be the answer whatever its score: an unknown name, a missing
+    attribute, a price or unit it does not give, a kind of answer it does not give."""
+
+    @property
+    def topic(self) -> Topic | None:
+        """What the conversation is about after this answer."""
+        return Topic(self.fact.id, self.question) if self.answered and self.fact is not None else None
 
 
 @dataclass(frozen=True)
@@ -97,17 +136,31 @@ class Query:
     text: str
     unknown_names: tuple[str, ...]
     language: Language = "en"
+    kinds: frozenset[Kind] = frozenset()
+    """The kinds of answer the question asks for."""
+    noise: int = 0
+    """Chat noise words dropped (yo, lol, tbh)."""
+    topic: str | None = None
+    """A follow-up's section: its facts are preferred."""
+    counted: tuple[str, ...] = ()
+    """What "how many" asks to count: the answer must give a number of it."""
 
 
 @dataclass(frozen=True)
 class Scored:
     entry: Entry
     score: float
+    coverage: float = 0.0
+    variant: float = 0.0
+    similarity: float = 0.0
 
 
 class Matcher:
-    def __init__(self, knowledge: Knowledge, index: Index | None = None) -> None:
+    def __init__(
+        self, knowledge: Knowledge, index: Index | None = None, calibration: Calibration | None = None
+    ) -> None:
         self.knowledge = knowledge
+        self.calibration = calibration or CALIBRATION
         self.index = index if index is not None else build_index(knowledge)
         self._totals: dict[frozenset[str], float] = {}
         self._launch_names = [
@@ -117,22 +170,49 @@ class Matcher:
             if key
         ]
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, topic: Topic | None = None) -> Answer:
+        """The answer to a question, on its own or, when it names no subject, as a follow-up of `topic`."""
+        chat = small_talk(question)
+        if chat is not None:
+            return Answer(
+                question, answered=False, language=detect_language(question), confidence=0.0, small_talk=chat
+            )
         query = self.query(question)
+        previous = self.knowledge.facts.get(topic.fact_id) if topic is not None else None
+        if topic is None or previous is None or query.unknown_names:
+            return self._answer(question, query)
+        own = self._own_subjects(query, previous)
+        if own is None:
+            return self._answer(question, query)
+        contextual = self._answer(question, self._with_subject(query, previous, topic), follow_up=True)
+        if not own:
+            return contextual
+        standalone = self._answer(question, query)
+        return contextual if contextual.confidence > standalone.confidence else standalone
+
+    def _answer(self, question: str, query: Query, follow_up: bool = False) -> Answer:
         language = query.language
         ranked = self.rank(query) if any(not term.term.isdigit() for term in query.terms) else []
         if not ranked:
             return Answer(question=question, answered=False, language=language, confidence=0.0)
-        best = ranked[0]
-        confidence = best.score
-        unknown = query.unknown_names + _missing_names(query, best.entry)
-        if (
-            unknown
-            or self._asks_something_else(query, best.entry)
-            or _needs_amount(query, best.entry.fact.answer.get(language))
-        ):
+        # The best candidate that answers what is asked: a neighbour that scores higher but misses a
+        # name or the asked attribute loses to the fact that has them.
+        best, reasons = ranked[0], self._ruled_out(query, ranked[0])
+        for candidate in ranked[1:_CHECKED]:
+            if not reasons:
+                break
+            found = self._ruled_out(query, candidate)
+            if not found:
+                best, reasons = candidate, found
+        runner_up = max((s.score for s in ranked if s is not best), default=0.0)
+        signals = self._signals(query, best, runner_up, follow_up)
+        confidence = self.calibration.confidence(signals)
+        if reasons:
             confidence = min(confidence, _ABSTAIN_CAP)
-        if confidence >= THRESHOLD:
+        unknown = query.unknown_names + _missing_names(
+            query, best.entry, self.index.topic_names.get(best.entry.fact.topic, frozenset())
+        )
+        if confidence >= self.calibration.threshold:
             fact = best.entry.fact
             return Answer(
                 question=question,
@@ -142,6 +222,9 @@ class Matcher:
                 fact=fact,
                 text=fact.answer.get(language),
                 timestamp=fact.timestamp,
+                follow_up=follow_up,
+                signals=signals,
+                considered=fact,
             )
         suggestions = tuple(
             Suggestion(s.entry.fact.id, s.entry.fact.canonical_question(language))
@@ -155,7 +238,78 @@ class Matcher:
             confidence=confidence,
             suggestions=suggestions,
             unknown=unknown,
+            signals=signals,
+            considered=best.entry.fact,
+            ruled_out=reasons,
         )
+
+    def _ruled_out(self, query: Query, candidate: Scored) -> tuple[str, ...]:
+        """Why a candidate cannot be the answer whatever it scores (empty: it can)."""
+        entry = candidate.entry
+        reasons = [f"unknown name {name!r}" for name in query.unknown_names]
+        reasons += [
+            f"does not mention {name!r}"
+            for name in _missing_names(
+                query, entry, self.index.topic_names.get(entry.fact.topic, frozenset())
+            )
+        ]
+        if self._asks_something_else(query, entry):
+            reasons.append("is about the subject but not about what is asked of it")
+        if _needs_amount(query, entry.fact.answer.get(query.language)):
+            reasons.append("does not give the price or unit asked for")
+        reasons += [f"gives no {kind}" for kind in sorted(mismatch(query.kinds, entry.kinds))]
+        if query.counted and not any(
+            counts(entry.fact.answer.get(language), query.counted, term_of) for language in ("en", "zh")
+        ):
+            reasons.append(f"does not count {' or '.join(query.counted)}")
+        return tuple(reasons)
+
+    def _signals(self, query: Query, best: Scored, runner_up: float, follow_up: bool) -> Signals:
+        total = sum(t.weight for t in query.terms) or 1.0
+        unknown = sum(t.weight for t in query.terms if not t.known) / total
+        soft = query.kinds & SOFT
+        given = bool(soft) and soft <= best.entry.kinds
+        return Signals(
+            coverage=best.coverage,
+            variant=best.variant,
+            similarity=best.similarity,
+            score=best.score,
+            margin=max(0.0, best.score - runner_up),
+            anchors=min(3, _anchors(query, best.entry)) / 3,
+            unknown=unknown,
+            noise=float(query.noise),
+            kind_asked=float(bool(soft)),
+            kind_given=float(given),
+            kind_missed=float(bool(soft) and not given),
+            follow_up=float(follow_up),
+            chinese=float(query.language == "zh"),
+        )
+
+    def _own_subjects(self, query: Query, previous: Fact) -> list[str] | None:
+        """The subjects the question names itself: None when one is not the conversation's (a new topic),
+        else the list (empty for a bare follow-up such as "and per core?")."""
+        entry = self.index.entries[self.index.position[previous.id]]
+        named = [t.term for t in query.terms if t.known and t.term in self.index.subjects]
+        if any(term not in entry.asked and term not in entry.answered for term in named):
+            return None
+        return named
+
+    def _with_subject(self, query: Query, previous: Fact, topic: Topic) -> Query:
+        """The question as if it named the conversation's subject ("its bandwidth" → "Trainium3
+        bandwidth"), with a little of the question before it ("over what period?"), and a preference
+        for facts of the same section."""
+        have = {t.term for t in query.terms}
+        extra: list[QueryTerm] = []
+        for subject in self.index.subject_terms(previous):
+            if subject not in have:
+                have.add(subject)
+                weight = self.index.idf(subject) * _SUBJECT_WEIGHT
+                extra.append(QueryTerm(subject, weight, True, source=subject))
+        for echo in self.query(topic.question).terms if topic.question else ():
+            if echo.known and echo.term not in have and echo.term not in INTENT_WORDS:
+                have.add(echo.term)
+                extra.append(dataclasses.replace(echo, weight=echo.weight * _ECHO_WEIGHT, name=False))
+        return dataclasses.replace(query, terms=query.terms + tuple(extra), topic=previous.topic)
 
     def query(self, question: str) -> Query:
         """The question's terms, weighted, with misspellings resolved and unknown names set aside."""
@@ -164,6 +318,7 @@ class Matcher:
         terms: list[QueryTerm] = []
         unknown: list[str] = []
         skip_next = False
+        noise = 0
         title_case = _title_case(tokens)
         shouting = sum(token.acronym for token in tokens) > len(tokens) / 2
         # Chinese does not capitalise: a Latin word in a Chinese question is a product or a name.
@@ -186,6 +341,9 @@ class Matcher:
                 if moment != text:
                     skip_next = True
                 continue
+            if text in CHAT_NOISE:
+                noise += 1
+                continue
             if text in STOPWORDS:
                 continue
             if text.isalpha() and following.isdigit() and len(following) <= 2:
@@ -203,20 +361,28 @@ class Matcher:
                     continue
             term = term_of(text)
             proper = (token.proper and not title_case) or (chinese and text.isalpha() and text not in UNITS)
-            known = self._known(term, proper)
+            known = self._known(term, proper, source_digits=has_digit(text))
             if known is not None:
                 terms.append(known)
                 prefix = series_prefix(known.term)
                 line = self._known(prefix) if prefix else None
                 if line is not None:
                     terms.append(line)
-            elif has_digit(term) or proper or (token.acronym and not shouting):
+            elif has_digit(text) or proper or (token.acronym and not shouting):
                 unknown.append(term)
             else:
                 weight = index.unknown_weight * (_PROPER_BOOST if token.proper else 1.0)
                 terms.append(QueryTerm(term, weight, False, source=text))
         text = " ".join(t.text for t in tokens)
-        return Query(tuple(terms), text, tuple(unknown), detect_language(question))
+        return Query(
+            tuple(terms),
+            text,
+            tuple(unknown),
+            detect_language(question),
+            asked_kinds(question),
+            noise,
+            counted=tuple(noun for noun in counted(question) if noun not in STOPWORDS),
+        )
 
     def _asks_something_else(self, query: Query, entry: Entry) -> bool:
         """The fact is about the product asked for, but not about what is asked of it.
@@ -225,10 +391,13 @@ class Matcher:
         the name: apart from names, too little of the question is in the fact.
         """
         series = self.index.series
+        person = "person" in query.kinds and "person" in entry.kinds
         asked = 0.0
         found = 0.0
         for term in query.terms:
             if term.name or term.term in series or term.term in INTENT_WORDS or not term.known:
+                continue
+            if person and term.term in PERSON_WORDS:
                 continue
             asked += term.weight
             if term.term in entry.asked or term.term in entry.answered:
@@ -246,14 +415,14 @@ class Matcher:
             elif len(term) == 1:
                 terms.append(QueryTerm(term, index.unknown_weight * _UNKNOWN_HAN, False, source=run))
 
-    def _known(self, term: str, proper: bool = False) -> QueryTerm | None:
+    def _known(self, term: str, proper: bool = False, source_digits: bool = True) -> QueryTerm | None:
         """The term as the vocabulary knows it, directly or as a misspelling or abbreviation.
 
         Numbers and words written like names (`Lambda` mid-sentence) are names: the answer must
         be about them, not merely about something next to them.
         """
         index = self.index
-        name = has_digit(term) or proper
+        name = (has_digit(term) and not term.isdigit()) or proper or (term.isdigit() and source_digits)
         if term in index.df:
             return QueryTerm(term, index.idf(term), True, source=term, name=name)
         if is_han(term):
@@ -284,10 +453,13 @@ class Matcher:
         a, b, c = _WEIGHTS
         ranked: list[Scored] = []
         best = 0.0
+        bonus = _TOPIC_BONUS if query.topic else 0.0
         for coverage, position in covered[:RERANKED]:
-            if len(ranked) >= SUGGESTIONS and a * coverage + b + c < best:
+            if len(ranked) >= SUGGESTIONS and a * coverage + b + c + bonus < best:
                 break
-            scored = Scored(entries[position], self.score(query, entries[position], coverage))
+            scored = self.score(query, entries[position], coverage)
+            if bonus and scored.entry.fact.topic == query.topic:
+                scored = dataclasses.replace(scored, score=scored.score + bonus)
             best = max(best, scored.score)
             ranked.append(scored)
         ranked.sort(key=lambda s: s.score, reverse=True)
@@ -305,7 +477,7 @@ class Matcher:
                     matched += term.weight * term.credit * ANSWER_CREDIT
         return matched
 
-    def score(self, query: Query, entry: Entry, coverage: float) -> float:
+    def score(self, query: Query, entry: Entry, coverage: float) -> Scored:
         present = [t.term for t in query.terms if t.known and t.term in entry.asked]
         weights = self.index.weights
         best_variant = 0.0
@@ -324,7 +496,10 @@ class Matcher:
                 if similarity > best_similarity:
                     best_similarity = similarity
         a, b, c = _WEIGHTS
-        return a * coverage + b * best_variant + c * best_similarity / 100
+        similarity = best_similarity / 100
+        return Scored(
+            entry, a * coverage + b * best_variant + c * similarity, coverage, best_variant, similarity
+        )
 
     def find_launch(self, name: str) -> LaunchLookup:
         """The launch a user means by `name` (fuzzy: `graviton 5`, `trn3`), else the closest three."""
@@ -365,6 +540,18 @@ class Matcher:
         return [launch for _, _, launch in ranked[:limit]]
 
 
+def _anchors(query: Query, entry: Entry) -> int:
+    """The question's words (not single Han characters or intent words) that the fact has."""
+    return sum(
+        1
+        for t in query.terms
+        if t.known
+        and len(t.term) > 1
+        and t.term not in INTENT_WORDS
+        and (t.term in entry.asked or t.term in entry.answered)
+    )
+
+
 def _needs_amount(query: Query, answer: str) -> bool:
     """The question asks for a price or a unit that the fact's answer does not give."""
     answer = answer.casefold()
@@ -383,13 +570,37 @@ def _title_case(tokens: list[Token]) -> bool:
     return len(rest) >= 3 and sum(token.proper for token in rest) >= 0.6 * len(rest)
 
 
-def _missing_names(query: Query, entry: Entry) -> tuple[str, ...]:
-    """The numbers and names of the question that the fact does not mention."""
-    return tuple(
-        term.source or term.term
-        for term in query.terms
-        if term.name and term.term not in entry.asked and term.term not in entry.answered
+def _missing_names(query: Query, entry: Entry, section: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """The numbers and names of the question that neither the fact nor its topic and launch mention.
+
+    A name its section mentions (`section`: `trn3` in Decart's section) is not missing when the
+    question also names the fact's own subject: "Decart's frame rate on trn3" is about Decart.
+    """
+    mentioned = entry.asked | entry.answered | entry.around
+    missing = [term for term in query.terms if term.name and term.term not in mentioned]
+    if missing and section and any(_names_own_subject(t.term, entry) for t in query.terms):
+        missing = [
+            term for term in missing if term.term not in section or _other_generation(term.term, entry)
+        ]
+    return tuple(term.source or term.term for term in missing)
+
+
+def _names_own_subject(term: str, entry: Entry) -> bool:
+    """`decart` for a Decart fact; never a product line or a generation (`graviton`, `graviton5`),
+    which many facts share."""
+    return (
+        (term in entry.subject or term in entry.around) and not has_digit(term) and not _is_line(term, entry)
     )
+
+
+def _is_line(term: str, entry: Entry) -> bool:
+    return any(series_prefix(own) == term for own in entry.subject)
+
+
+def _other_generation(term: str, entry: Entry) -> bool:
+    """`graviton4` asked of a fact about `graviton5`: another generation of the fact's own product."""
+    line = series_prefix(term)
+    return line is not None and any(series_prefix(t) == line for t in entry.asked | entry.answered)
 
 
 def _name_score(key: str, candidate: str) -> float:

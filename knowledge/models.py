@@ -58,6 +58,14 @@ class Fact(Strict):
         default_factory=list,
         description="Aliases and keywords that identify the fact (names, abbreviations).",
     )
+    kinds: list[Literal["person", "time", "number", "mechanism", "list"]] = Field(
+        default_factory=list,
+        description=(
+            "Kinds of answer the fact gives beyond those read from its English answer (digits, dates and "
+            "availability, a person's name or title, how something works, a list): state one when the "
+            "answer gives it in words the bot cannot see, e.g. `person` for a fact naming someone."
+        ),
+    )
 
     def canonical_question(self, language: Language) -> str:
         return self.questions.get(language)[0]

@@ -179,14 +179,112 @@ STOPWORDS = frozenset(
 )
 """English function words: they carry no topic, so they neither help nor hurt a match."""
 
+CHAT_NOISE = frozenset(
+    {
+        "lol",
+        "lmao",
+        "rofl",
+        "haha",
+        "yo",
+        "ya",
+        "yeah",
+        "yep",
+        "yup",
+        "tbh",
+        "ngl",
+        "fr",
+        "imo",
+        "imho",
+        "iirc",
+        "afaik",
+        "btw",
+        "fyi",
+        "plz",
+        "thx",
+        "ty",
+        "tldr",
+        "tl",
+        "dr",
+        "hiya",
+        "quick",
+        "q",
+        "anyone",
+        "anybody",
+        "someone",
+        "somebody",
+        "guys",
+        "folks",
+        "wondering",
+        "curious",
+        "wild",
+        "cool",
+        "nice",
+        "sorry",
+        "dumb",
+        "stupid",
+        "question",
+        "basically",
+        "actually",
+        "exactly",
+        "kinda",
+        "sorta",
+        "gonna",
+        "wanna",
+        "gotta",
+        "lemme",
+        "pretty",
+        "ah",
+        "oh",
+        "hmm",
+        "huh",
+        "wait",
+        "idk",
+        "dunno",
+        "remember",
+        "recall",
+        "heard",
+        "mentioned",
+        "right",
+        "true",
+        "quickly",
+        "omg",
+        "wow",
+        "damn",
+        "dude",
+        "bro",
+        "hm",
+        "uh",
+        "plus",
+        "ask",
+        "asking",
+        "hey",
+        "again",
+        "rn",
+        "tho",
+        "though",
+        "ur",
+        "r",
+        "y",
+        "ppl",
+        "bit",
+        "lil",
+        "literally",
+        "cuz",
+        "coz",
+    }
+)
+"""What chat adds around a question (`yo`, `lol`, `anyone know`, `tbh`): dropped like function words."""
+
 INTENT_WORDS = frozenset(
     {"many", "much", "who", "when", "where", "why"}
     | {"能", "做", "能做", "做什", "什么", "可以", "如何", "怎么", "怎样", "为什", "哪些", "多少", "是否"}
+    | {"啥", "咋", "几", "多大", "哪个", "哪家", "谁", "叫啥", "是啥", "有啥", "用啥", "干啥", "啥时", "时候"}
 )
 """Words that say what kind of answer is wanted, not what it is about."""
 
 HAN_STOP = frozenset(
     "的了吗呢吧啊呀么嘛是在有和与及或个一请问下这那哪些什怎样多少几为您你我们他她它就都也还又被把给对"
+    "啥咋来着哈嘞喔哦噢诶欸呗啦咯"
 )
 """Chinese function characters, dropped from the unigram terms (bigrams keep them for context)."""
 
@@ -348,6 +446,20 @@ _SYNONYMS = {
     "memory": ("mem",),
     "bandwidth": ("bw",),
     "generation": ("gen",),
+    "largest": ("biggest",),
+    "stage": ("steps", "step", "phases", "phase"),
+    "infrastructure": ("infra",),
+    "utilization": ("util", "utilisation"),
+    "1": ("one",),
+    "2": ("two", "dual", "pair"),
+    "3": ("three",),
+    "4": ("four",),
+    "5": ("five",),
+    "6": ("six",),
+    "7": ("seven",),
+    "8": ("eight",),
+    "9": ("nine",),
+    "10": ("ten",),
 }
 SYNONYMS = {variant: canonical for canonical, variants in _SYNONYMS.items() for variant in variants}
 """Everyday English words folded onto the word curators tend to use for the same idea."""

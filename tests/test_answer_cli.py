@@ -6,7 +6,17 @@ import json
 
 from tests.conftest import run_bot
 
-KEYS = {"question", "answered", "answer", "fact_id", "score", "suggestions", "language"}
+KEYS = {
+    "question",
+    "answered",
+    "answer",
+    "fact_id",
+    "score",
+    "suggestions",
+    "language",
+    "small_talk",
+    "follow_up",
+}
 
 
 def ask_json(lines: list[str]) -> list[dict[str, object]]:

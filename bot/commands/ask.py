@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from bot.context import Context
 from bot.replies import Button, Reply, Section, tagged
-from bot.texts import source_line, text
+from bot.texts import EXAMPLES, source_line, text
 from knowledge.matcher import Answer
 from knowledge.models import Language
 
@@ -41,3 +41,13 @@ def answer_reply(answer: Answer) -> Reply:
 
 async def run(bot: Bot, args: str, ctx: Context, language: Language) -> Reply:
     return bot.ask(args, ctx)
+
+
+def small_talk_reply(language: Language) -> Reply:
+    """A friendly word back: what the bot is for, where `/help` is, and two questions to try."""
+    return Reply(
+        kind="notice",
+        language=language,
+        sections=[Section(text=text("small_talk", language)), Section(text="\n".join(EXAMPLES[language]))],
+        buttons=[Button(label=question, action="ask", value=question) for question in EXAMPLES[language]],
+    )

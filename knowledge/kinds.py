@@ -1,0 +1,152 @@
+"""What kind of answer a question asks for, and what kind a fact gives, so the two can be matched.
+
+"Who presented Graviton?" wants a person, "when can I use it?" a time or an availability, "how much
+faster?" a number, "how does it stay fast?" a mechanism. A fact about the right product that gives
+the wrong kind of answer (a latency figure for "how does it stay fast?") is a neighbour, not the
+answer. The kinds a fact gives are read from its English answer where that is reliable (digits,
+dates, availability words, a person's name or title), and a curator can state them (`kinds:`) where
+it is not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Literal
+
+Kind = Literal["person", "time", "number", "mechanism", "list"]
+KINDS: tuple[Kind, ...] = ("person", "time", "number", "mechanism", "list")
+
+_ASK: dict[Kind, re.Pattern[str]] = {
+    "person": re.compile(
+        r"\b(ceo|cto|founder|co-founder|presenter|speaker|keynoter)\b|\bname of the (guy|person|speaker)"
+        r"|\bwho (presented|presents|spoke|speaks|gave|hosted|ran|came|took|went|was on|is on"
+        r"|introduced|talked|did the|led|opened|kicked)\b"
+        r"|谁(讲|上台|主讲|介绍|演讲)|哪位|创始人|演讲人|演讲者|主讲人|是谁讲"
+    ),
+    "time": re.compile(
+        r"\bwhen(s|'s)?( (is|will|can|does|do|did|was|are|should|could|would))?\b"
+        r"(?! (traffic|there|it comes|you|they|a|the))"
+        r"|\b(what year|which year|what yr|release date|eta|ga date|launch date)\b"
+        r"|\b(is|are|it's|its) (it |they |that )?(available|out|ga|shipping|released)\b"
+        r"|\bcan (i|we|you) (use|get|try) (it|them|that|this)\b|\bavailable yet\b|\bgo(ing)? ga\b"
+        r"|什么时候|啥时候|何时|哪年|哪一年|几时|多久能|能用了|可以用了|上线了吗|发布了吗|正式可用"
+    ),
+    "number": re.compile(
+        r"\bhow (many|much|big|fast|large|small|long|far|often|high|low)\b"
+        r"|\bwhat (percent|percentage|%|ratio)\b|\bby how much\b|\bhow many times\b|\b\d+(\.\d+)?\s*x\b"
+        r"|多少|几倍|几个|几块|几张|多大|多快|多高|多长|比例|百分之"
+    ),
+    "mechanism": re.compile(
+        r"\bhow (does|do|did|is|are|was|were|can|could) (it|they|that|this|he|she|\w+)\b"
+        r"(?! (many|much|big|fast|large|long))|\bhow come\b|\bwhy\b|\bwhat makes\b"
+        r"|怎么做到|如何做到|咋做到|为什么|为啥|怎么实现|原理|怎么保证|如何保证"
+    ),
+    "list": re.compile(
+        r"\bwhich (ones|customers|companies|services|features|models|languages|chips)\b|哪些|有啥"
+    ),
+}
+_NOT_MECHANISM = re.compile(r"\bhow (many|much|big|fast|large|small|long|far|often|high|low)\b")
+
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twice|double|doubled|half|dozens?|hundreds?"
+    r"|thousands?|millions?|billions?)\b|[一二两三四五六七八九十百千万亿倍]",
+    re.IGNORECASE,
+)
+_TIME = re.compile(
+    r"\b(19|20)\d\d\b|\bQ[1-4]\b|\b(january|february|march|april|may|june|july|august|september|october"
+    r"|november|december|today|now|next year|this year|early|later|soon|preview|generally available"
+    r"|available|availability|coming|announced|launched|released|GA)\b",
+    re.IGNORECASE,
+)
+_MECHANISM = re.compile(
+    r"\b(by|because|through|thanks to|so that|instead of|using|uses|via|which lets|lets|allows|removes"
+    r"|removing|eliminates|spreads|splits|separates|precomputes|keeps|isolates|combines|runs)\b",
+    re.IGNORECASE,
+)
+_TITLE = re.compile(r"\b(CEO|CTO|founder|co-founder|VP|vice president|SVP|engineer|presented|hosted)\b")
+_LIST = re.compile(r",.*(,| and )|、")
+
+
+def asked_kinds(question: str) -> frozenset[Kind]:
+    """The kinds of answer a question asks for (none: any fact on the subject may answer it)."""
+    text = question.casefold()
+    found = {kind for kind, pattern in _ASK.items() if pattern.search(text)}
+    if "mechanism" in found and _NOT_MECHANISM.search(text) and not re.search(r"\bwhy\b|为什么|为啥", text):
+        found.discard("mechanism")
+    return frozenset(found)
+
+
+def given_kinds(answer: str, people: Iterable[str], stated: Iterable[str] = ()) -> frozenset[Kind]:
+    """The kinds of answer a fact's English answer gives, with any its curator stated."""
+    found: set[str] = set(stated)
+    if _NUMBER.search(answer):
+        found.add("number")
+    if _TIME.search(answer):
+        found.add("time")
+    if _MECHANISM.search(answer):
+        found.add("mechanism")
+    if _LIST.search(answer):
+        found.add("list")
+    if _TITLE.search(answer) or any(person in answer for person in people):
+        found.add("person")
+    return frozenset(kind for kind in KINDS if kind in found)
+
+
+PERSON_WORDS = frozenset(
+    {"ceo", "cto", "founder", "cofounder", "presenter", "speaker", "name", "title", "vp", "person", "guy"}
+    | {"叫", "叫啥", "名字", "谁", "创始", "创始人", "首席", "执行", "职位", "头衔"}
+)
+"""Words that ask for a person (as the matcher sees them): a fact naming one answers them."""
+
+HARD: frozenset[Kind] = frozenset({"person", "time", "number"})
+SOFT: frozenset[Kind] = frozenset({"mechanism", "list"})
+"""Kinds read reliably on both sides: a fact that lacks one the question asks for is not its answer.
+Mechanisms and lists are worded too many ways to rule a fact out; they only weigh in the confidence."""
+
+
+def mismatch(asked: frozenset[Kind], given: frozenset[Kind]) -> frozenset[Kind]:
+    """The reliably read kinds the question asks for and the fact does not give."""
+    return (asked & HARD) - given
+
+
+_HOW_MANY = re.compile(r"\bhow many ([a-z0-9][\w-]*)(?: ([a-z][\w-]*))?")
+_ZH_COUNT = re.compile(r"(?<!哪)(?:多少|几)(?:个|块|张|颗|台|条|位|层|根)([\u4e00-\u9fff]{2})")
+_MEASURE = "个块张颗台种条位家层根"
+_WORD = re.compile(r"\d+(?:\.\d+)?|[a-z]+|%|[\u4e00-\u9fff]")
+_NUMBER_WORDS = frozenset(
+    {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"}
+    | {"dozens", "hundreds", "thousands", "millions"}
+)
+
+
+def counted(question: str) -> tuple[str, ...]:
+    """What "how many" counts ("how many cores" → cores, "多少个核心" → 核心): the answer must count it."""
+    text = question.casefold()
+    found = [word for match in _HOW_MANY.finditer(text) for word in match.groups() if word]
+    found += [match.group(1) for match in _ZH_COUNT.finditer(text)]
+    return tuple(found)
+
+
+def counts(answer: str, nouns: tuple[str, ...], fold: Callable[[str], str]) -> bool:
+    """The answer puts a number right before one of the counted nouns ("192 cores", "144 Trainium3
+    chips", "192个核心"); a share ("80% tensor core utilization") does not count things."""
+    tokens = _WORD.findall(answer.casefold())
+    wanted = {fold(noun) for noun in nouns if not is_han_text(noun)}
+    han = [noun for noun in nouns if is_han_text(noun)]
+    for position, token in enumerate(tokens):
+        if not (token[0].isdigit() or token in _NUMBER_WORDS):
+            continue
+        following = tokens[position + 1 : position + 4]
+        if following[:1] == ["%"]:
+            continue
+        if any(fold(word) in wanted for word in following[:2]):
+            return True
+        joined = "".join(w for w in following if w not in _MEASURE)
+        if any(joined.startswith(noun) for noun in han):
+            return True
+    return False
+
+
+def is_han_text(text: str) -> bool:
+    return bool(re.fullmatch(r"[\u4e00-\u9fff]+", text))
