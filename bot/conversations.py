@@ -23,6 +23,14 @@ MAX_CONVERSATIONS = 10_000
 """Conversations kept at once; the least recently used are forgotten first."""
 
 
+def conversation_key(platform: str, channel: str | None, thread: str | None, user: str | None) -> str | None:
+    """One user in one place: a thread when there is one, else the channel or DM. None (no memory)
+    when the platform does not say who or where."""
+    if not channel or not user:
+        return None
+    return f"{platform}:{channel}:{thread or '-'}:{user}"
+
+
 @dataclass(frozen=True)
 class Remembered:
     topic: Topic

@@ -26,6 +26,7 @@ FEATURES = (
     "score",
     "margin",
     "anchors",
+    "attribute",
     "unknown",
     "noise",
     "kind_asked",
@@ -52,6 +53,10 @@ class Signals:
     anchors: float
     """Words (not single Chinese characters, not "how many") the question and the fact share, up to
     three, as a share of three: a match on 天 alone is not evidence that 今天天气 is about Day One."""
+    attribute: float
+    """Share of what the question asks *about* its subject (its words other than names and "how
+    many"; unknown words included) that the fact has: "which regions is LMI in?" names LMI fine,
+    but the fact has nothing of "regions"."""
     unknown: float
     """Share of the question's weight in words the knowledge does not have."""
     noise: float

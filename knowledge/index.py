@@ -83,6 +83,8 @@ class QueryTerm:
     source: str = ""
     name: bool = False
     """A number, a numbered product or a moment: the answering fact itself must mention it."""
+    borrowed: bool = False
+    """Not typed by the user: a follow-up's subject or an echo of the question before it."""
 
 
 @dataclass
@@ -320,8 +322,10 @@ def _numbered(term: str) -> bool:
 
 
 def _name_like(keyword: str) -> bool:
-    """`Graviton5`, `TwelveLabs`, `Lambda Managed Instances`: a name, where `cooling` is a concept."""
-    return any(ch.isupper() or ch.isdigit() for ch in keyword)
+    """`Graviton5`, `TwelveLabs`, `Lambda Managed Instances`: a name, where `cooling` or `CPU cooling`
+    is a concept: every word capitalised or numbered."""
+    words = keyword.split()
+    return bool(words) and all(word[0].isupper() or word[0].isdigit() for word in words)
 
 
 def resolve(index: Index, term: str) -> tuple[str, float] | None:

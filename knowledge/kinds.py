@@ -22,7 +22,7 @@ _ASK: dict[Kind, re.Pattern[str]] = {
         r"\b(ceo|cto|founder|co-founder|presenter|speaker|keynoter)\b|\bname of the (guy|person|speaker)"
         r"|\bwho (presented|presents|spoke|speaks|gave|hosted|ran|came|took|went|was on|is on"
         r"|introduced|talked|did the|led|opened|kicked)\b"
-        r"|谁(讲|上台|主讲|介绍|演讲)|哪位|创始人|演讲人|演讲者|主讲人|是谁讲"
+        r"|谁(讲|上台|主讲|介绍|演讲)|哪位|创始人|演讲人|演讲者|主讲人|是谁讲|作者|\bauthors?\b|\bwho wrote\b"
     ),
     "time": re.compile(
         r"\bwhen(s|'s)?( (is|will|can|does|do|did|was|are|should|could|would))?\b"
@@ -34,7 +34,7 @@ _ASK: dict[Kind, re.Pattern[str]] = {
     ),
     "number": re.compile(
         r"\bhow (many|much|big|fast|large|small|long|far|often|high|low)\b"
-        r"|\bwhat (percent|percentage|%|ratio)\b|\bby how much\b|\bhow many times\b|\b\d+(\.\d+)?\s*x\b"
+        r"|\bwhat (percent|percentage|ratio)\b|\bwhat %|\bby how much\b|\bhow many times\b|\b\d+(\.\d+)?\s*x\b"
         r"|多少|几倍|几个|几块|几张|多大|多快|多高|多长|比例|百分之"
     ),
     "mechanism": re.compile(
@@ -112,10 +112,12 @@ def mismatch(asked: frozenset[Kind], given: frozenset[Kind]) -> frozenset[Kind]:
 
 _HOW_MANY = re.compile(r"\bhow many ([a-z0-9][\w-]*)(?: ([a-z][\w-]*))?")
 _ZH_COUNT = re.compile(r"(?<!哪)(?:多少|几)(?:个|块|张|颗|台|条|位|层|根)([\u4e00-\u9fff]{2})")
+_ZH_PEOPLE = re.compile(r"(?<!哪)(?:多少|几)(?:个|位|名)?人")
 _MEASURE = "个块张颗台种条位家层根"
 _WORD = re.compile(r"\d+(?:\.\d+)?|[a-z]+|%|[\u4e00-\u9fff]")
 _NUMBER_WORDS = frozenset(
     {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"}
+    | {"single", "dual", "twin", "both", "double"}
     | {"dozens", "hundreds", "thousands", "millions"}
 )
 
@@ -125,6 +127,7 @@ def counted(question: str) -> tuple[str, ...]:
     text = question.casefold()
     found = [word for match in _HOW_MANY.finditer(text) for word in match.groups() if word]
     found += [match.group(1) for match in _ZH_COUNT.finditer(text)]
+    found += ["人" for _ in _ZH_PEOPLE.finditer(text)]
     return tuple(found)
 
 

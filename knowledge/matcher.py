@@ -264,6 +264,18 @@ class Matcher:
             reasons.append(f"does not count {' or '.join(query.counted)}")
         return tuple(reasons)
 
+    def _attribute(self, query: Query, entry: Entry) -> float:
+        """The share of the question's own non-name words (unknown ones too) that the fact has."""
+        subjects = self.index.subjects
+        asked = found = 0.0
+        for term in query.terms:
+            if term.borrowed or term.name or term.term in INTENT_WORDS or term.term in subjects:
+                continue
+            asked += term.weight
+            if term.known and (term.term in entry.asked or term.term in entry.answered):
+                found += term.weight
+        return found / asked if asked else 1.0
+
     def _signals(self, query: Query, best: Scored, runner_up: float, follow_up: bool) -> Signals:
         total = sum(t.weight for t in query.terms) or 1.0
         unknown = sum(t.weight for t in query.terms if not t.known) / total
@@ -276,6 +288,7 @@ class Matcher:
             score=best.score,
             margin=max(0.0, best.score - runner_up),
             anchors=min(3, _anchors(query, best.entry)) / 3,
+            attribute=self._attribute(query, best.entry),
             unknown=unknown,
             noise=float(query.noise),
             kind_asked=float(bool(soft)),
@@ -304,11 +317,13 @@ class Matcher:
             if subject not in have:
                 have.add(subject)
                 weight = self.index.idf(subject) * _SUBJECT_WEIGHT
-                extra.append(QueryTerm(subject, weight, True, source=subject))
+                extra.append(QueryTerm(subject, weight, True, source=subject, borrowed=True))
         for echo in self.query(topic.question).terms if topic.question else ():
             if echo.known and echo.term not in have and echo.term not in INTENT_WORDS:
                 have.add(echo.term)
-                extra.append(dataclasses.replace(echo, weight=echo.weight * _ECHO_WEIGHT, name=False))
+                extra.append(
+                    dataclasses.replace(echo, weight=echo.weight * _ECHO_WEIGHT, name=False, borrowed=True)
+                )
         return dataclasses.replace(query, terms=query.terms + tuple(extra), topic=previous.topic)
 
     def query(self, question: str) -> Query:
@@ -395,7 +410,13 @@ class Matcher:
         asked = 0.0
         found = 0.0
         for term in query.terms:
-            if term.name or term.term in series or term.term in INTENT_WORDS or not term.known:
+            if (
+                term.name
+                or term.term in series
+                or term.term in INTENT_WORDS
+                or not term.known
+                or term.borrowed
+            ):
                 continue
             if person and term.term in PERSON_WORDS:
                 continue
@@ -546,6 +567,7 @@ def _anchors(query: Query, entry: Entry) -> int:
         1
         for t in query.terms
         if t.known
+        and not t.borrowed
         and len(t.term) > 1
         and t.term not in INTENT_WORDS
         and (t.term in entry.asked or t.term in entry.answered)
@@ -586,11 +608,9 @@ def _missing_names(query: Query, entry: Entry, section: frozenset[str] = frozens
 
 
 def _names_own_subject(term: str, entry: Entry) -> bool:
-    """`decart` for a Decart fact; never a product line or a generation (`graviton`, `graviton5`),
-    which many facts share."""
-    return (
-        (term in entry.subject or term in entry.around) and not has_digit(term) and not _is_line(term, entry)
-    )
+    """`decart` for a Decart fact; never its section's name, a product line or a generation
+    (`graviton`, `graviton5`), which many facts share."""
+    return term in entry.subject and not has_digit(term) and not _is_line(term, entry)
 
 
 def _is_line(term: str, entry: Entry) -> bool:

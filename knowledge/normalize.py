@@ -291,6 +291,7 @@ HAN_STOP = frozenset(
 
 MONEY_WORDS = frozenset(
     {"price", "pricing", "priced", "cost", "costs", "fee", "fees", "billing", "dollar", "dollars"}
+    | {"save", "saved", "saves", "saving", "savings", "cheaper", "spend", "spent"}
 )
 MONEY_HAN = ("价格", "多少钱", "收费", "费用", "定价", "成本", "美元")
 """A question about money needs an answer with an amount: a share (47%) or a currency."""

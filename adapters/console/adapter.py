@@ -27,7 +27,9 @@ class ConsoleAdapter:
         self.bot = bot
         self.stdin = stdin
         self.console = console
-        self.context = Context(platform="console", channel="console", user="console", can_manage=True)
+        self.context = Context(
+            platform="console", channel="console", user="console", can_manage=True, conversation="console"
+        )
         self.choices: list[Button] = []
         """The numbered suggestions of the last reply: typing a number clicks one."""
 

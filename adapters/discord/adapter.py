@@ -23,6 +23,7 @@ from adapters.discord.components import CustomIds
 from adapters.discord.render import render
 from bot.app import Bot
 from bot.context import Context
+from bot.conversations import conversation_key
 from bot.errors import DeliveryError
 from bot.replies import Reply
 from bot.service.background import background
@@ -233,7 +234,11 @@ def _message_context(message: discord.Message) -> Context:
     ):
         can_manage = channel.permissions_for(message.author).manage_channels
     return Context(
-        platform="discord", channel=str(channel.id), user=str(message.author.id), can_manage=can_manage
+        platform="discord",
+        channel=str(channel.id),
+        user=str(message.author.id),
+        can_manage=can_manage,
+        conversation=conversation_key("discord", str(channel.id), None, str(message.author.id)),
     )
 
 
@@ -244,6 +249,7 @@ def _interaction_context(interaction: discord.Interaction) -> Context:
         user=str(interaction.user.id),
         can_manage=interaction.guild_id is not None and interaction.permissions.manage_channels,
         language=_language(interaction),
+        conversation=conversation_key("discord", str(interaction.channel_id), None, str(interaction.user.id)),
     )
 
 

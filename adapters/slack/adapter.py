@@ -34,6 +34,7 @@ from adapters.slack.mrkdwn import unescape
 from adapters.slack.render import SlackMessage, render
 from bot.app import Bot
 from bot.context import Context
+from bot.conversations import conversation_key
 from bot.errors import DeliveryError
 from bot.replies import ActionId, Reply
 from bot.service.background import background
@@ -209,14 +210,21 @@ class SlackAdapter:
 
     # -- answering ------------------------------------------------------------------------------
 
-    async def _context(self, channel: str | None, user: str | None) -> Context:
+    async def _context(self, channel: str | None, user: str | None, thread: str | None = None) -> Context:
+        """`thread`: the thread the bot answers in, which is the conversation follow-ups continue."""
         can_manage = await self.managers.can_manage(user)
-        return Context(platform="slack", channel=channel, user=user, can_manage=can_manage)
+        return Context(
+            platform="slack",
+            channel=channel,
+            user=user,
+            can_manage=can_manage,
+            conversation=conversation_key("slack", channel, thread, user),
+        )
 
     async def _answer_message(
         self, text: str, channel: str, user: str, thread: str | None, direct: bool, keys: list[str]
     ) -> None:
-        reply = await self.bot.message(text, await self._context(channel, user))
+        reply = await self.bot.message(text, await self._context(channel, user, thread))
         if reply.private and not direct:
             delivered = await self._post_ephemeral(channel, user, reply, thread)
         else:
@@ -233,7 +241,9 @@ class SlackAdapter:
         container = body.get("container") or {}
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
         user = (body.get("user") or {}).get("id")
-        reply = await self.bot.action(name, str(action.get("value", "")), await self._context(channel, user))
+        thread = (body.get("message") or {}).get("thread_ts")
+        ctx = await self._context(channel, user, thread)
+        reply = await self.bot.action(name, str(action.get("value", "")), ctx)
         response_url = body.get("response_url")
         message = body.get("message")
         if reply.private:
