@@ -90,20 +90,30 @@ def _check(settings: Settings) -> int:
 
 def _ask_json(bot: Bot, conversations: bool) -> int:
     """One JSON object per line of stdin, in order. With `conversations`, each line is
-    {"conversation": ID, "question": TEXT} and lines with one ID are the turns of one conversation."""
-    for number, line in enumerate(sys.stdin, 1):
-        question = line.rstrip("\n")
+    {"conversation": ID, "question": TEXT} and lines with one ID are the turns of one conversation.
+
+    Input is decoded as UTF-8 with invalid bytes replaced, and output is always valid UTF-8, so one
+    bad line never costs the lines after it; a malformed conversation line gets an object with `error`.
+    """
+    out = sys.stdout.buffer
+    for number, raw in enumerate(sys.stdin.buffer, 1):
+        question = raw.decode("utf-8", errors="replace").rstrip("\r\n")
         key: str | None = None
+        record: dict[str, object]
         if conversations:
             try:
                 turn = json.loads(question)
                 question, key = str(turn["question"]), str(turn["conversation"])
             except (ValueError, KeyError, TypeError) as error:
-                print(
-                    f'line {number}: expected {{"conversation": ID, "question": TEXT}} ({error})',
-                    file=sys.stderr,
-                )
-                return 2
+                record = {
+                    "question": question,
+                    "answered": False,
+                    "answer": "",
+                    "error": f'line {number}: expected {{"conversation": ID, "question": TEXT}} ({error})',
+                }
+                out.write(_json_line(record))
+                out.flush()
+                continue
         answer = bot.answer(question, Context(platform="cli", conversation=key))
         record = {
             "question": question,
@@ -116,9 +126,14 @@ def _ask_json(bot: Bot, conversations: bool) -> int:
             "small_talk": answer.small_talk is not None,
             "follow_up": answer.follow_up,
         }
-        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
-        sys.stdout.flush()
+        out.write(_json_line(record))
+        out.flush()
     return 0
+
+
+def _json_line(record: dict[str, object]) -> bytes:
+    """A JSON line in UTF-8; a lone surrogate from a JSON escape becomes U+FFFD, never a crash."""
+    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8", errors="replace")
 
 
 def _gaps(args: argparse.Namespace, settings: Settings) -> int:

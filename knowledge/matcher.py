@@ -68,6 +68,8 @@ _UNKNOWN_HAN = 0.5
 _ABSTAIN_CAP = 0.25
 _AMBIGUOUS_MARGIN = 0.02
 _ATTRIBUTE_SHARE = 0.25
+_ANAPHORA = re.compile(r"\b(it|its|it's|he|his|she|her)\b|它|她|他的|这个|那个")
+"""Words that point back to something said before: with no conversation, the question is incomplete."""
 _CHECKED = 5
 """Candidates checked for names and attributes, best first: the answer is the best that passes."""
 _SUBJECT_WEIGHT = 0.5
@@ -179,7 +181,15 @@ class Matcher:
             )
         query = self.query(question)
         previous = self.knowledge.facts.get(topic.fact_id) if topic is not None else None
-        if topic is None or previous is None or query.unknown_names:
+        if topic is None or previous is None:
+            answer = self._answer(question, query)
+            if answer.answered and _ANAPHORA.search(question.casefold()) and not self._names_subject(query):
+                # "what about its bandwidth?" with nothing before it: whose? Say so, and suggest.
+                return dataclasses.replace(
+                    answer, answered=False, fact=None, text="", ruled_out=("refers to an earlier question",)
+                )
+            return answer
+        if query.unknown_names:
             return self._answer(question, query)
         own = self._own_subjects(query, previous)
         if own is None:
@@ -297,6 +307,9 @@ class Matcher:
             follow_up=float(follow_up),
             chinese=float(query.language == "zh"),
         )
+
+    def _names_subject(self, query: Query) -> bool:
+        return any(t.name or (t.known and t.term in self.index.subjects) for t in query.terms)
 
     def _own_subjects(self, query: Query, previous: Fact) -> list[str] | None:
         """The subjects the question names itself: None when one is not the conversation's (a new topic),
