@@ -34,7 +34,8 @@ _ASK: dict[Kind, re.Pattern[str]] = {
     ),
     "number": re.compile(
         r"\bhow (many|much|big|fast|large|small|long|far|often|high|low)\b"
-        r"|\bwhat (percent|percentage|ratio)\b|\bwhat %|\bby how much\b|\bhow many times\b|\b\d+(\.\d+)?\s*x\b"
+        r"|\bwhat (percent|percentage|ratio)\b|\bwhat %|\bby how much\b|\bhow many times\b"
+        r"|\b\d+(\.\d+)?\s*x\b"
         r"|多少|几倍|几个|几块|几张|多大|多快|多高|多长|比例|百分之"
     ),
     "mechanism": re.compile(
