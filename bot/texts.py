@@ -11,6 +11,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "主题演讲里没有找到这个问题的答案。",
     ),
     "did_you_mean": ("Did you mean:", "你是不是想问："),
+    "part_unknown": (
+        "“{part}”: I don't know that part from the keynote.",
+        "“{part}”：主题演讲里没有找到这部分的答案。",
+    ),
     "small_talk": (
         "Hi! I answer questions about the keynote from curated facts. Ask me anything about it, "
         "or type /help to see what I can do. For example:",

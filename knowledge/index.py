@@ -102,6 +102,9 @@ class Index:
     """Terms that name a subject (a launch, a fact's first keyword): a question naming one is not a
     bare follow-up."""
     position: dict[str, int] = field(default_factory=dict)
+    presenters: frozenset[str] = frozenset()
+    """Words of the presenters' names (`peter`, `desantis`): "what did Peter say" is about this
+    knowledge, "what did Werner say" about a keynote it does not have."""
     topic_names: dict[str, frozenset[str]] = field(default_factory=dict)
     """Per topic, the names its facts mention (`trainium3` for Decart's section): a question about
     a fact may name what its section is about."""
@@ -309,6 +312,7 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
         {term: math.log(1.0 + len(entries) / count) for term, count in df.items()},
         frozenset(subjects),
         {entry.fact.id: position for position, entry in enumerate(entries)},
+        frozenset(word.casefold() for person in people for word in person.split()),
         {
             topic: frozenset(names & subjects | {n for n in names if has_digit(n)})
             for topic, names in topic_names.items()

@@ -33,6 +33,7 @@ from knowledge.index import (
 )
 from knowledge.kinds import PERSON_WORDS, SOFT, Kind, asked_kinds, counted, counts, mismatch
 from knowledge.language import detect_language
+from knowledge.parts import split_parts
 from knowledge.loader import Knowledge, Problem
 from knowledge.models import Fact, Language, Launch
 from knowledge.normalize import (
@@ -70,6 +71,13 @@ _AMBIGUOUS_MARGIN = 0.02
 _ATTRIBUTE_SHARE = 0.25
 _ANAPHORA = re.compile(r"\b(it|its|it's|he|his|she|her)\b|它|她|他的|这个|那个")
 """Words that point back to something said before: with no conversation, the question is incomplete."""
+_SOMEONE_SAID = re.compile(
+    r"\bwhat (?:did|does|will|has|have) ([a-z][a-z.-]*(?: [a-z][a-z.-]*)?) "
+    r"(?:say|said|announce|announced|launch|launched|present|talk about|cover|unveil|reveal|share|discuss)\b"
+    r"|\b([a-z][a-z.-]*(?: [a-z][a-z.-]*)?)(?:'s|’s|s') (?:own |closing |opening |big )?keynote\b"
+    r"|([a-z][a-z-]+)\s*(?:说|讲|发布|宣布)了(?:什么|啥|哪些)"
+)
+""""What did Werner say?", "Swami's keynote": a question about what someone else presented."""
 _CHECKED = 5
 """Candidates checked for names and attributes, best first: the answer is the best that passes."""
 _SUBJECT_WEIGHT = 0.5
@@ -119,6 +127,8 @@ class Answer:
     ruled_out: tuple[str, ...] = ()
     """Why that fact could not be the answer whatever its score: an unknown name, a missing
     attribute, a price or unit it does not give, a kind of answer it does not give."""
+    parts: tuple[Answer, ...] = ()
+    """A two-part question's parts, each answered or not, in order (empty for one-part questions)."""
 
     @property
     def topic(self) -> Topic | None:
@@ -173,20 +183,65 @@ class Matcher:
         ]
 
     def ask(self, question: str, topic: Topic | None = None) -> Answer:
-        """The answer to a question, on its own or, when it names no subject, as a follow-up of `topic`."""
+        """The answer to a question, on its own or, when it names no subject, as a follow-up of `topic`;
+        a two-part question whose parts need two facts gets both."""
         chat = small_talk(question)
         if chat is not None:
             return Answer(
                 question, answered=False, language=detect_language(question), confidence=0.0, small_talk=chat
             )
+        someone = self._another_keynote(question)
+        if someone is not None:
+            language = detect_language(question)
+            return Answer(question, False, language, 0.0, ruled_out=(f"asks about what {someone} presented",))
+        whole = self._ask_one(question, topic)
+        parts = split_parts(question)
+        if len(parts) < 2:
+            return whole
+        return self._combined(question, parts, topic) or whole
+
+    def _combined(self, question: str, parts: list[str], topic: Topic | None) -> Answer | None:
+        """Each part answered, those that name no subject as follow-ups of a part that does ("how much
+        faster" after "how much cheaper was Swift on Graviton"); None unless two facts answer."""
+        parts = [p for p in parts if small_talk(p) is None and self._asks_anything(self.query(p))]
+        if len(parts) < 2:
+            return None
+        queries = [self.query(part) for part in parts]
+        named = [self._names_subject(query) for query in queries]
+        answers: dict[int, Answer] = {}
+        for position in sorted(range(len(parts)), key=lambda n: not named[n]):
+            lender = next((a.topic for a in answers.values() if a.topic is not None), topic)
+            answers[position] = self._ask_one(parts[position], None if named[position] else lender)
+        ordered = [answers[n] for n in range(len(parts))]
+        answered = [a for a in ordered if a.answered and a.fact is not None]
+        if len({a.fact.id for a in answered if a.fact is not None}) < 2:
+            return None
+        first = answered[0]
+        texts = list(dict.fromkeys(a.text for a in answered))
+        return dataclasses.replace(
+            first,
+            question=question,
+            text=" ".join(texts),
+            confidence=min(a.confidence for a in answered),
+            parts=tuple(ordered),
+        )
+
+    def _ask_one(self, question: str, topic: Topic | None) -> Answer:
         query = self.query(question)
         previous = self.knowledge.facts.get(topic.fact_id) if topic is not None else None
         if topic is None or previous is None:
             answer = self._answer(question, query)
             if answer.answered and _ANAPHORA.search(question.casefold()) and not self._names_subject(query):
                 # "what about its bandwidth?" with nothing before it: whose? Say so, and suggest.
+                guess = answer.fact
+                assert guess is not None
                 return dataclasses.replace(
-                    answer, answered=False, fact=None, text="", ruled_out=("refers to an earlier question",)
+                    answer,
+                    answered=False,
+                    fact=None,
+                    text="",
+                    ruled_out=("refers to an earlier question",),
+                    suggestions=(Suggestion(guess.id, guess.canonical_question(answer.language)),),
                 )
             return answer
         if query.unknown_names:
@@ -307,6 +362,26 @@ class Matcher:
             follow_up=float(follow_up),
             chinese=float(query.language == "zh"),
         )
+
+    def _another_keynote(self, question: str) -> str | None:
+        """Someone the question asks about who did not present in this knowledge: in a question about
+        a keynote ("what did Werner say in his closing keynote?") anyone but a presenter; otherwise
+        ("what did Matt Garman announce?") a name the knowledge does not know at all."""
+        text = question.casefold()
+        keynote = "keynote" in text or "主题演讲" in text
+        for match in _SOMEONE_SAID.finditer(text):
+            who = next(group for group in match.groups() if group)
+            words = [w for w in re.split(r"[ .'-]+", who) if w and w not in STOPWORDS]
+            if not words or any(w in self.index.presenters for w in words):
+                continue
+            if keynote or not any(term_of(w) in self.index.df for w in words):
+                return who
+        return None
+
+    @staticmethod
+    def _asks_anything(query: Query) -> bool:
+        """A part with a word of its own to look up ("lol", "有人知道吗" have none)."""
+        return any(t.known and t.term not in INTENT_WORDS and len(t.term) > 1 for t in query.terms)
 
     def _names_subject(self, query: Query) -> bool:
         return any(t.name or (t.known and t.term in self.index.subjects) for t in query.terms)

@@ -21,7 +21,7 @@ def answer_reply(answer: Answer) -> Reply:
         return Reply(
             kind="answer",
             language=language,
-            sections=[Section(text=answer.text)],
+            sections=_answer_sections(answer),
             source=source_line(fact.timestamp, fact.speaker, language),
             fact_id=fact.id,
             buttons=[
@@ -37,6 +37,20 @@ def answer_reply(answer: Answer) -> Reply:
         suggestions=suggestions,
         buttons=[Button(label=q, action="ask", value=q) for q in suggestions],
     )
+
+
+def _answer_sections(answer: Answer) -> list[Section]:
+    """One section per answered part of a two-part question, and a word on any part not covered."""
+    if not answer.parts:
+        return [Section(text=answer.text)]
+    sections: list[Section] = []
+    for part in answer.parts:
+        if part.answered:
+            if all(section.text != part.text for section in sections):
+                sections.append(Section(text=part.text))
+        else:
+            sections.append(Section(text=text("part_unknown", answer.language, part=part.question)))
+    return sections
 
 
 async def run(bot: Bot, args: str, ctx: Context, language: Language) -> Reply:

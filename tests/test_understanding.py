@@ -1,0 +1,185 @@
+"""Questions as people type them in chat: noise, kinds of answer, two parts, small talk, off-topic.
+
+Talked to the way a user talks to the bot (errbot's testbot style): the real Bot on the bundled
+knowledge, a message in, the reply's text out.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.app import Bot
+from bot.context import Context
+from bot.storage import Storage
+from knowledge.kinds import asked_kinds, counted, given_kinds
+from knowledge.parts import split_parts
+from tests.persistence import Clock
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("who presented graviton?", "person"),
+        ("谁上台讲的 graviton", "person"),
+        ("twelvelabs 的 ceo 叫啥", "person"),
+        ("when can I use it?", "time"),
+        ("NKI 什么时候正式可用", "time"),
+        ("is it available yet?", "time"),
+        ("how many cores does g5 have", "number"),
+        ("Graviton5有多少个核心", "number"),
+        ("比上一代高几倍", "number"),
+        ("how does it stay fast", "mechanism"),
+        ("为什么要自己做芯片", "mechanism"),
+        ("which customers use graviton", "list"),
+        ("有哪些客户", "list"),
+    ],
+)
+def test_the_kind_of_answer_a_question_asks_for_in_both_languages(question: str, kind: str) -> None:
+    assert kind in asked_kinds(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what is project mantle",
+        "tell me about s3 vectors",
+        "project mantle 是什么",
+        "how does it behave when traffic spikes",
+    ],
+)
+def test_questions_that_ask_no_particular_kind(question: str) -> None:
+    assert not asked_kinds(question) & {"person", "time", "number"}
+
+
+def test_the_kinds_a_fact_gives_are_read_from_its_answer() -> None:
+    assert given_kinds("Dave Brown came on stage to present Graviton.", ["Dave Brown"]) >= {"person"}
+    assert "number" in given_kinds("Graviton5 puts 192 cores in a single package.", [])
+    assert "time" in given_kinds("NKI becomes generally available in Q1.", [])
+    assert "person" not in given_kinds("Graviton5 puts 192 cores in a single package.", ["Dave Brown"])
+    assert given_kinds("Lambda runs it.", [], stated=["person"]) >= {"person"}, "a curator may state a kind"
+
+
+def test_how_many_names_what_is_counted() -> None:
+    assert counted("how many cores does g5 have") == ("cores", "does")
+    assert counted("Graviton5有多少个核心") == ("核心",)
+    assert counted("which ones") == ()
+
+
+async def ask(bot: Bot, question: str, ctx: Context | None = None) -> str:
+    return (await bot.message(question, ctx or Context())).plain_text()
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("yo how many cores on g5?? lol", "192"),
+        ("<@U0ABC123> anyone know the trn3 hbm bandwidth tbh", "700"),
+        ("gravitn5 core count? 🤔", "192"),
+        ("请问 graviton5 有多少个核心来着", "192"),
+        ("quick q: is s3 vectors GA?", "generally available"),
+    ],
+)
+async def test_chat_noise_does_not_hide_the_question(bot: Bot, question: str, expected: str) -> None:
+    reply = await bot.message(question)
+    assert reply.kind == "answer", reply.plain_text()
+    assert expected in reply.plain_text()
+
+
+async def test_a_who_question_gets_the_fact_that_names_a_person(bot: Bot) -> None:
+    reply = await bot.message("who presented graviton?")
+    assert reply.kind == "answer" and "Dave Brown" in reply.plain_text()
+
+
+async def test_a_fact_that_does_not_count_what_is_asked_is_not_the_answer(bot: Bot) -> None:
+    """Graviton4's L2 cache fact names Graviton4 and has a number, but no count of cores."""
+    reply = await bot.message("How many cores does Graviton4 have?")
+    assert reply.kind == "abstain"
+
+
+async def test_a_two_part_question_gets_both_parts(bot: Bot) -> None:
+    text = await ask(bot, "how much faster and how much cheaper was swift on graviton for apple")
+    assert "40%" in text and "30%" in text
+    text = await ask(bot, "trn3 ultraserver 内存带宽多少？比上一代高几倍？")
+    assert "700" in text and "3.9" in text
+
+
+def test_two_part_questions_are_cut_where_the_second_question_starts() -> None:
+    assert split_parts("how much faster and how much cheaper was it") == [
+        "how much faster",
+        "how much cheaper was it",
+    ]
+    assert split_parts("g4的L2缓存多大 之前是多少") == ["g4的L2缓存多大", "之前是多少"]
+    assert split_parts("what is the L3 and L2 cache") == ["what is the L3 and L2 cache"]
+    assert split_parts("how many cores does graviton5 have?") == ["how many cores does graviton5 have?"]
+
+
+@pytest.mark.parametrize(
+    ("message", "language"),
+    [
+        ("hi", "en"),
+        ("thanks!! 🙏", "en"),
+        ("what can you do?", "en"),
+        ("good bot", "en"),
+        ("你好", "zh"),
+        ("谢谢啦", "zh"),
+    ],
+)
+async def test_small_talk_gets_a_friendly_pointer_not_a_missed_question(
+    message: str, language: str, tmp_path: object, bot: Bot
+) -> None:
+    storage = Storage(f"sqlite:///{tmp_path}/db.sqlite3")
+    storage.prepare()
+    chatty = Bot(bot.live, storage=storage)
+    reply = await chatty.message(message)
+    await chatty.drain()
+    assert reply.kind == "notice" and reply.language == language
+    assert "/help" in reply.plain_text()
+    assert len([b for b in reply.buttons if b.action == "ask"]) == 2, "two example questions to try"
+    assert storage.missed_questions(None) == []
+    storage.close()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "anyone up for ramen near the venue?",
+        "what did matt garman announce?",
+        "what did werner say in his closing keynote",
+        "What's the stock price of Amazon?",
+        "how many cores does graviton7 have",
+        "今天天气怎么样？",
+    ],
+)
+async def test_off_topic_and_other_keynotes_get_an_honest_dont_know(bot: Bot, question: str) -> None:
+    reply = await bot.message(question)
+    assert reply.kind == "abstain", reply.plain_text()
+
+
+async def test_a_follow_up_means_the_topic_of_the_conversation(bot: Bot) -> None:
+    ada = Context(conversation="ada")
+    assert "144" in await ask(bot, "how many chips in a Trainium3 UltraServer?", ada)
+    assert "700" in await ask(bot, "what about its memory bandwidth?", ada)
+    assert "144" in await ask(bot, "那它有多少芯片？", ada)
+
+
+async def test_a_follow_up_that_names_a_new_product_switches_the_topic(bot: Bot) -> None:
+    ada = Context(conversation="ada")
+    await ask(bot, "how many chips in a Trainium3 UltraServer?", ada)
+    assert "192" in await ask(bot, "ok different q, how many cores on graviton5", ada)
+    assert "2.6" in await ask(bot, "and the L3 cache per core?", ada)
+
+
+async def test_a_conversation_is_one_user_in_one_place(bot: Bot) -> None:
+    await ask(bot, "how many chips in a Trainium3 UltraServer?", Context(conversation="slack:C1:T1:ada"))
+    reply = await bot.message("what about its memory bandwidth?", Context(conversation="slack:C1:T1:bob"))
+    assert reply.kind == "abstain", "Bob never asked about Trainium3"
+
+
+async def test_a_conversation_forgets_its_topic_after_ten_minutes(bot: Bot) -> None:
+    clock = Clock(bot.clock())
+    timed = Bot(bot.live, clock=clock)
+    ada = Context(conversation="ada")
+    await ask(timed, "how many chips in a Trainium3 UltraServer?", ada)
+    clock.advance(minutes=11)
+    reply = await timed.message("what about its memory bandwidth?", ada)
+    assert reply.kind == "abstain"
