@@ -19,6 +19,7 @@ from functools import partial
 from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from knowledge.kinds import Kind, given_kinds
 from knowledge.loader import Knowledge
@@ -347,12 +348,22 @@ def resolve(index: Index, term: str) -> tuple[str, float] | None:
         if abbreviated:
             return abbreviated, 0.85
         return _initialled(index, term, bucket)
-    if len(term) < 5:
+    if len(term) < 4:
         return None
-    found = process.extractOne(term, index.by_initial.get(term[0], ()), scorer=fuzz.ratio, score_cutoff=85)
-    if found is None:
-        return None
-    return found[0], found[1] / 100
+    bucket = index.by_initial.get(term[0], ())
+    # One swapped, missing or extra letter first (`labmda`, `aplpe`, `prjoect` is `project`, not
+    # `protect`), then a looser likeness for long words, then two edits in a long word.
+    swapped = process.extractOne(term, bucket, scorer=OSA.distance, score_cutoff=1)
+    if swapped is not None and (len(term) >= 6 or sorted(swapped[0]) == sorted(term)):
+        return swapped[0], 0.85
+    found = process.extractOne(term, bucket, scorer=fuzz.ratio, score_cutoff=85) if len(term) >= 5 else None
+    if found is not None:
+        return found[0], found[1] / 100
+    if len(term) >= 8:
+        swapped = process.extractOne(term, bucket, scorer=OSA.distance, score_cutoff=2)
+        if swapped is not None:
+            return swapped[0], 0.8
+    return None
 
 
 _INITIALLED = re.compile(r"([a-z])(\d+)")

@@ -25,12 +25,13 @@ _ASK: dict[Kind, re.Pattern[str]] = {
         r"|谁(讲|上台|主讲|介绍|演讲)|哪位|创始人|演讲人|演讲者|主讲人|是谁讲|作者|\bauthors?\b|\bwho wrote\b"
     ),
     "time": re.compile(
-        r"\bwhen(s|'s)?( (is|will|can|does|do|did|was|are|should|could|would))?\b"
+        r"\bwhen(s|'s)?( (is|will|can|does|do|did|was|are|could))?\b(?! (should|would|to) )"
         r"(?! (traffic|there|it comes|you|they|a|the))"
         r"|\b(what year|which year|what yr|release date|eta|ga date|launch date)\b"
         r"|\b(is|are|it's|its) (it |they |that )?(available|out|ga|shipping|released)\b"
         r"|\bcan (i|we|you) (use|get|try) (it|them|that|this)\b|\bavailable yet\b|\bgo(ing)? ga\b"
-        r"|什么时候|啥时候|何时|哪年|哪一年|几时|多久能|能用了|可以用了|上线了吗|发布了吗|正式可用"
+        r"|(什么时候|啥时候)(?!该|应该|适合|用)|何时|哪年|哪一年|几时|多久能|能用了|可以用了|上线了吗|发布了吗"
+        r"|正式可用"
     ),
     "number": re.compile(
         r"\bhow (many|much|big|fast|large|small|long|far|often|high|low)\b"
@@ -112,9 +113,11 @@ def mismatch(asked: frozenset[Kind], given: frozenset[Kind]) -> frozenset[Kind]:
 
 
 _HOW_MANY = re.compile(r"\bhow many ([a-z0-9][\w-]*)(?: ([a-z][\w-]*))?")
-_ZH_COUNT = re.compile(r"(?<!哪)(?:多少|几)(?:个|块|张|颗|台|条|位|层|根)([\u4e00-\u9fff]{2})")
+_ZH_COUNT = re.compile(
+    r"(?<!哪)(?:多少|几)(?:个|块|张|颗|台|条|位|层|根)\s*([a-z][a-z0-9]+|[\u4e00-\u9fff]{2})"
+)
 _ZH_PEOPLE = re.compile(r"(?<!哪)(?:多少|几)(?:个|位|名)?人")
-_MEASURE = "个块张颗台种条位家层根"
+_MEASURE = "十百千万亿多余个块张颗台种条位家层根"
 _WORD = re.compile(r"\d+(?:\.\d+)?|[a-z]+|%|[\u4e00-\u9fff]")
 _NUMBER_WORDS = frozenset(
     {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"}
@@ -134,17 +137,18 @@ def counted(question: str) -> tuple[str, ...]:
 
 def counts(answer: str, nouns: tuple[str, ...], fold: Callable[[str], str]) -> bool:
     """The answer puts a number right before one of the counted nouns ("192 cores", "144 Trainium3
-    chips", "192个核心"); a share ("80% tensor core utilization") does not count things."""
+    chips", "192个核心"); a share ("80% tensor core utilization") does not count things. Latin nouns
+    are given as terms (folded and stemmed), Chinese ones as written."""
     tokens = _WORD.findall(answer.casefold())
-    wanted = {fold(noun) for noun in nouns if not is_han_text(noun)}
+    wanted = {noun for noun in nouns if not is_han_text(noun)}
     han = [noun for noun in nouns if is_han_text(noun)]
     for position, token in enumerate(tokens):
         if not (token[0].isdigit() or token in _NUMBER_WORDS):
             continue
-        following = tokens[position + 1 : position + 4]
+        following = tokens[position + 1 : position + 6]
         if following[:1] == ["%"]:
             continue
-        if any(fold(word) in wanted for word in following[:2]):
+        if any(fold(word) in wanted for word in following[:4]):
             return True
         joined = "".join(w for w in following if w not in _MEASURE)
         if any(joined.startswith(noun) for noun in han):

@@ -33,7 +33,6 @@ from knowledge.index import (
 )
 from knowledge.kinds import PERSON_WORDS, SOFT, Kind, asked_kinds, counted, counts, mismatch
 from knowledge.language import detect_language
-from knowledge.parts import split_parts
 from knowledge.loader import Knowledge, Problem
 from knowledge.models import Fact, Language, Launch
 from knowledge.normalize import (
@@ -53,6 +52,7 @@ from knowledge.normalize import (
     time_pair,
     words,
 )
+from knowledge.parts import split_parts
 from knowledge.smalltalk import SmallTalk, small_talk
 
 CALIBRATION = load_calibration()
@@ -78,6 +78,8 @@ _SOMEONE_SAID = re.compile(
     r"|([a-z][a-z-]+)\s*(?:说|讲|发布|宣布)了(?:什么|啥|哪些)"
 )
 """"What did Werner say?", "Swami's keynote": a question about what someone else presented."""
+_VALUE_FOR_MONEY = re.compile(r"price performance|cost effective|cost efficient|cost efficiency")
+"""Ways of saying "good value": a question about them does not ask for a price."""
 _CHECKED = 5
 """Candidates checked for names and attributes, best first: the answer is the best that passes."""
 _SUBJECT_WEIGHT = 0.5
@@ -231,7 +233,7 @@ class Matcher:
         previous = self.knowledge.facts.get(topic.fact_id) if topic is not None else None
         if topic is None or previous is None:
             answer = self._answer(question, query)
-            if answer.answered and _ANAPHORA.search(question.casefold()) and not self._names_subject(query):
+            if answer.answered and _ANAPHORA.search(question.casefold()) and self._bare(query, question):
                 # "what about its bandwidth?" with nothing before it: whose? Say so, and suggest.
                 guess = answer.fact
                 assert guess is not None
@@ -374,7 +376,9 @@ class Matcher:
             words = [w for w in re.split(r"[ .'-]+", who) if w and w not in STOPWORDS]
             if not words or any(w in self.index.presenters for w in words):
                 continue
-            if keynote or not any(term_of(w) in self.index.df for w in words):
+            known = [self.index.df.get(term_of(w), 0) for w in words]
+            common = max(3, len(self.index.entries) // 30)
+            if (keynote and max(known) < common) or not any(known):
                 return who
         return None
 
@@ -382,6 +386,15 @@ class Matcher:
     def _asks_anything(query: Query) -> bool:
         """A part with a word of its own to look up ("lol", "有人知道吗" have none)."""
         return any(t.known and t.term not in INTENT_WORDS and len(t.term) > 1 for t in query.terms)
+
+    def _bare(self, query: Query, question: str) -> bool:
+        """A question that leans on something said before: no name or subject of its own and at most
+        two words to look up ("what about its bandwidth?"), where "why does AWS design its own
+        processors?" says what "its" is."""
+        if self._names_subject(query) or any(token.acronym for token in words(question)):
+            return False
+        own = [t for t in query.terms if t.term not in INTENT_WORDS and len(t.term) > 1]
+        return len(own) <= 2
 
     def _names_subject(self, query: Query) -> bool:
         return any(t.name or (t.known and t.term in self.index.subjects) for t in query.terms)
@@ -484,8 +497,23 @@ class Matcher:
             detect_language(question),
             asked_kinds(question),
             noise,
-            counted=tuple(noun for noun in counted(question) if noun not in STOPWORDS),
+            counted=self._counted(question),
         )
+
+    def _counted(self, question: str) -> tuple[str, ...]:
+        """What "how many" counts, as the vocabulary knows it (`diemnsions` is `dimension`); a word
+        it does not know (`vCPUs`) stays as typed, so no fact counts it."""
+        found: list[str] = []
+        for noun in counted(question):
+            if noun in STOPWORDS or is_han(noun):
+                found.extend([] if noun in STOPWORDS else [noun])
+                continue
+            term = term_of(noun)
+            if term not in self.index.df:
+                resolved = resolve(self.index, term)
+                term = resolved[0] if resolved else term
+            found.append(term)
+        return tuple(found)
 
     def _asks_something_else(self, query: Query, entry: Entry) -> bool:
         """The fact is about the product asked for, but not about what is asked of it.
@@ -666,11 +694,11 @@ def _needs_amount(query: Query, answer: str) -> bool:
     """The question asks for a price or a unit that the fact's answer does not give."""
     answer = answer.casefold()
     words = set(query.text.split())
-    asks_price = bool(words & MONEY_WORDS) and "price performance" not in query.text
+    asks_price = bool(words & MONEY_WORDS) and not _VALUE_FOR_MONEY.search(query.text)
     money = asks_price or any(word in query.text for word in MONEY_HAN)
     if money and not re.search(r"\d\s*%|\$|美元|usd", answer):
         return True
-    units = words & UNITS
+    units = words & UNITS if "number" in query.kinds else set()
     return any(not re.search(rf"\d\s*{unit}", answer) for unit in units)
 
 

@@ -450,6 +450,7 @@ _SYNONYMS = {
     "largest": ("biggest",),
     "stage": ("steps", "step", "phases", "phase"),
     "infrastructure": ("infra",),
+    "available": ("ship", "ships", "shipping", "shipped", "availability"),
     "utilization": ("util", "utilisation"),
     "1": ("one",),
     "2": ("two", "dual", "pair"),

@@ -158,35 +158,44 @@ _FILLERS = (
     "我",
     "们",
 )
-_ALTERNATIVES = sorted(
-    ((phrase, kind) for kind, phrases in _PHRASES.items() for phrase in phrases),
-    key=lambda pair: len(pair[0]),
-    reverse=True,
-)
-_PATTERN = re.compile(
-    "|".join(
-        rf"(?P<p{n}>(?<![a-z]){re.escape(phrase)}(?![a-z]))" for n, (phrase, _) in enumerate(_ALTERNATIVES)
-    )
-)
-_FILLER = re.compile("|".join(rf"(?<![a-z]){re.escape(word)}(?![a-z])" for word in _FILLERS))
-_NOT_WORDS = re.compile(r"[^a-z0-9\u3400-\u4dbf\u4e00-\u9fff]+")
+_TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u4dbf\u4e00-\u9fff]")
+_LONGEST = 6
+"""The most tokens a phrase has ("thank you so much" is 4, "谢谢大佬" 4, "what can i ask you" 5)."""
+_MAX_CHARS = 60
+
+
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(_TOKEN.findall(text))
+
+
+_KIND_OF: dict[tuple[str, ...], SmallTalk] = {
+    _tokens(phrase): kind for kind, phrases in _PHRASES.items() for phrase in phrases
+}
+_FILLER_TOKENS = frozenset(_FILLERS)
 _PRIORITY: tuple[SmallTalk, ...] = ("capabilities", "thanks", "greeting", "acknowledgement")
 
 
 def small_talk(message: str) -> SmallTalk | None:
-    """The kind of small talk the whole message is, or None when it asks or says anything else."""
+    """The kind of small talk the whole message is, or None when it asks or says anything else.
+
+    Greedy longest match over words (Chinese: characters): every token must belong to a small-talk
+    phrase or be a filler, so the check costs a few dictionary lookups per word.
+    """
     text = strip_markup(message).casefold().replace("'", "").replace("’", "")
-    text = _NOT_WORDS.sub(" ", text).strip()
-    if not text or len(text) > 60:
+    if len(text) > _MAX_CHARS:
         return None
+    tokens = _tokens(text)
     found: set[SmallTalk] = set()
-
-    def drop(match: re.Match[str]) -> str:
-        found.add(_ALTERNATIVES[int(match.lastgroup[1:])][1])  # type: ignore[index]
-        return " "
-
-    rest = _PATTERN.sub(drop, text)
-    rest = _FILLER.sub(" ", rest).strip()
-    if rest or not found:
-        return None
-    return next(kind for kind in _PRIORITY if kind in found)
+    position = 0
+    while position < len(tokens):
+        for length in range(min(_LONGEST, len(tokens) - position), 0, -1):
+            kind = _KIND_OF.get(tokens[position : position + length])
+            if kind is not None:
+                found.add(kind)
+                position += length
+                break
+        else:
+            if tokens[position] not in _FILLER_TOKENS:
+                return None
+            position += 1
+    return next((kind for kind in _PRIORITY if kind in found), None)
