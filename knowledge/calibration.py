@@ -29,10 +29,12 @@ FEATURES = (
     "attribute",
     "unknown",
     "noise",
+    "kind_matched",
     "kind_asked",
     "kind_given",
     "kind_missed",
     "follow_up",
+    "same_section",
     "chinese",
 )
 """The signals, each in [0, 1] or a small count; `bias` is the intercept."""
@@ -61,6 +63,9 @@ class Signals:
     """Share of the question's weight in words the knowledge does not have."""
     noise: float
     """Chat noise words dropped from the question (yo, lol, tbh, 来着), as a count."""
+    kind_matched: float
+    """1 when the question asks for a person, a time or a number, which the fact gives (a fact that
+    does not is ruled out before this)."""
     kind_asked: float
     """1 when the question asks for a mechanism or a list."""
     kind_given: float
@@ -69,6 +74,8 @@ class Signals:
     """1 when it does and the fact does not."""
     follow_up: float
     """1 when the subject was borrowed from the conversation."""
+    same_section: float
+    """1 when, in a follow-up, the fact is in the same section as the conversation's topic."""
     chinese: float
 
     def values(self) -> tuple[float, ...]:

@@ -125,10 +125,13 @@ class Index:
     def unknown_weight(self) -> float:
         return math.log(1.0 + self.size / 0.5)
 
-    def candidates(self, terms: Iterable[QueryTerm], limit: int) -> list[int]:
-        """Fact positions sharing the most weight with the question, rare terms read first."""
+    def candidates(self, terms: Iterable[QueryTerm], limit: int) -> tuple[list[tuple[int, float]], bool]:
+        """Fact positions sharing the most weight with the question, rare terms read first, with the
+        weight each shares; True when every term's postings were read, so that weight is the fact's
+        whole coverage of the question (false only when the posting budget ran out)."""
         scores: dict[int, float] = defaultdict(float)
         budget = POSTING_BUDGET
+        complete = True
         for query_term in sorted(terms, key=lambda t: self.df.get(t.term, 0)):
             if not query_term.known:
                 continue
@@ -136,15 +139,20 @@ class Index:
             asked = self.asked_postings.get(query_term.term, ())
             answered = self.answered_postings.get(query_term.term, ())
             if len(asked) + len(answered) > budget and scores:
+                complete = False
                 break
             budget -= len(asked) + len(answered)
             for position in asked[:POSTING_BUDGET]:
                 scores[position] += weight
             for position in answered[:POSTING_BUDGET]:
                 scores[position] += weight * ANSWER_CREDIT
-        if len(scores) <= limit:
-            return list(scores)
-        return sorted(scores, key=scores.__getitem__, reverse=True)[:limit]
+            complete = complete and max(len(asked), len(answered)) <= POSTING_BUDGET
+        chosen = (
+            list(scores)
+            if len(scores) <= limit
+            else sorted(scores, key=scores.__getitem__, reverse=True)[:limit]
+        )
+        return [(position, scores[position]) for position in chosen], complete
 
 
 def text_terms(text: str, han: HanSplitter = han_terms) -> list[str]:

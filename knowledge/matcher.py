@@ -31,12 +31,13 @@ from knowledge.index import (
     series_prefix,
     unknown_series_member,
 )
-from knowledge.kinds import PERSON_WORDS, SOFT, Kind, asked_kinds, counted, counts, mismatch
+from knowledge.kinds import HARD, PERSON_WORDS, SOFT, Kind, asked_kinds, counted, counts, mismatch
 from knowledge.language import detect_language
 from knowledge.loader import Knowledge, Problem
 from knowledge.models import Fact, Language, Launch
 from knowledge.normalize import (
     CHAT_NOISE,
+    COMMON_TERMS,
     HAN_TIME,
     INTENT_WORDS,
     MONEY_HAN,
@@ -65,6 +66,8 @@ SUGGESTIONS = 3
 _MIN_SUGGESTION = 0.2
 _WEIGHTS = (0.6, 0.25, 0.15)
 _PROPER_BOOST = 1.5
+_COMMON_SHARE = 0.35
+"""An everyday word the knowledge lacks ("belong", "segment") weighs this share of a rare one."""
 _UNKNOWN_HAN = 0.5
 _ABSTAIN_CAP = 0.25
 _AMBIGUOUS_MARGIN = 0.02
@@ -358,10 +361,12 @@ class Matcher:
             attribute=self._attribute(query, best.entry),
             unknown=unknown,
             noise=float(query.noise),
+            kind_matched=float(bool(query.kinds & HARD)),
             kind_asked=float(bool(soft)),
             kind_given=float(given),
             kind_missed=float(bool(soft) and not given),
             follow_up=float(follow_up),
+            same_section=float(follow_up and best.entry.fact.topic == query.topic),
             chinese=float(query.language == "zh"),
         )
 
@@ -488,6 +493,8 @@ class Matcher:
                 unknown.append(term)
             else:
                 weight = index.unknown_weight * (_PROPER_BOOST if token.proper else 1.0)
+                if term in COMMON_TERMS and not token.proper:
+                    weight *= _COMMON_SHARE
                 terms.append(QueryTerm(term, weight, False, source=text))
         text = " ".join(t.text for t in tokens)
         return Query(
@@ -582,9 +589,9 @@ class Matcher:
         if total <= 0:
             return []
         entries = self.index.entries
+        found, complete = self.index.candidates(query.terms, CANDIDATES)
         covered = [
-            (self.coverage(query, entries[p]) / total, p)
-            for p in self.index.candidates(query.terms, CANDIDATES)
+            ((shared if complete else self.coverage(query, entries[p])) / total, p) for p, shared in found
         ]
         covered.sort(key=lambda pair: pair[0], reverse=True)
         a, b, c = _WEIGHTS

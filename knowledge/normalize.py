@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 # Slack: <@U123>, <@U123|name>, <#C1|name>, <!here>, <!subteam^S1|@team>; Discord: <@123>, <@!123>,
 # <@&123>, <#123>, <:name:123>, <a:name:123>, <t:1700000000:R>.
@@ -411,7 +412,7 @@ def _looks_proper(raw: str, index: int) -> bool:
     """
     if not raw[:1].isalpha() or not raw.isascii():
         return False
-    if any(ch.isupper() for ch in raw[1:]) and not raw.isupper():
+    if not raw[1:].islower() and not raw.isupper() and any(ch.isupper() for ch in raw[1:]):
         return True
     return index > 0 and len(raw) > 1 and raw[0].isupper() and not raw.isupper()
 
@@ -467,6 +468,14 @@ SYNONYMS = {variant: canonical for canonical, variants in _SYNONYMS.items() for 
 """Everyday English words folded onto the word curators tend to use for the same idea."""
 
 
+COMMON_WORDS_PATH = Path(__file__).with_name("common_words.txt")
+
+
+def _common_terms() -> frozenset[str]:
+    lines = COMMON_WORDS_PATH.read_text(encoding="utf-8").splitlines()
+    return frozenset(term_of(line) for line in lines if line and not line.startswith("#"))
+
+
 def term_of(word: str) -> str:
     """The comparable term of one English word: synonyms folded, then stemmed."""
     return stem(SYNONYMS.get(word, word))
@@ -483,8 +492,11 @@ def is_han(term: str) -> bool:
     return bool(_HAN_RUN.fullmatch(term))
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def has_digit(term: str) -> bool:
-    return any(ch.isdigit() for ch in term)
+    return _DIGIT.search(term) is not None
 
 
 def digits_of(term: str) -> str:
@@ -494,3 +506,7 @@ def digits_of(term: str) -> str:
 def compact(text: str) -> str:
     """A text reduced to its letters, digits and Han characters: for comparing names."""
     return "".join(token.text for token in words(text))
+
+
+COMMON_TERMS = _common_terms()
+"""Everyday English words as terms (`common_words.txt`): an unknown one is phrasing, not a name."""
