@@ -81,8 +81,11 @@ def _check(settings: Settings) -> int:
     warnings = ambiguous_facts(knowledge)
     for warning in warnings:
         print(warning)
+    packs = len(knowledge.packs)
     print(
-        f"ok: {len(knowledge.facts)} facts, {len(knowledge.launches)} launches in {directory}"
+        f"ok: {len(knowledge.facts)} facts, {len(knowledge.launches)} launches"
+        + (f" in {packs} packs ({', '.join(knowledge.packs)})" if packs > 1 else f" ({knowledge.first_pack.id})")
+        + f" in {directory}"
         + (f", {len(warnings)} warning(s)" if warnings else "")
     )
     return 0

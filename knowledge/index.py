@@ -106,6 +106,9 @@ class Index:
     presenters: frozenset[str] = frozenset()
     """Words of the presenters' names (`peter`, `desantis`): "what did Peter say" is about this
     knowledge, "what did Werner say" about a keynote it does not have."""
+    pack_terms: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Per term of a pack's event, title or speakers (`reinvent`, `2025`, `desantis`), the packs it
+    names: it says which keynote a question is about, not which fact."""
     topic_names: dict[str, frozenset[str]] = field(default_factory=dict)
     """Per topic, the names its facts mention (`trainium3` for Decart's section): a question about
     a fact may name what its section is about."""
@@ -258,7 +261,10 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
         for fact_id in launch.facts:
             launch_names[fact_id].extend((launch.name, *launch.aliases))
     topic_names: defaultdict[str, set[str]] = defaultdict(set)
-    people = sorted({fact.speaker for fact in knowledge.facts.values() if fact.speaker})
+    people = sorted(
+        {fact.speaker for fact in knowledge.facts.values() if fact.speaker}
+        | {speaker for pack in knowledge.packs.values() for speaker in pack.speakers}
+    )
     subjects: set[str] = set()
     arounds: dict[str, frozenset[str]] = {}
     terms_of = _Memo(lambda text: tuple(dict.fromkeys(text_terms(text, han)))).__getitem__
@@ -322,11 +328,28 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
         frozenset(subjects),
         {entry.fact.id: position for position, entry in enumerate(entries)},
         frozenset(word.casefold() for person in people for word in person.split()),
+        _pack_terms(knowledge, han),
         {
             topic: frozenset(names & subjects | {n for n in names if has_digit(n)})
             for topic, names in topic_names.items()
         },
     )
+
+
+def _pack_terms(knowledge: Knowledge, han: HanSplitter) -> dict[str, frozenset[str]]:
+    named: defaultdict[str, set[str]] = defaultdict(set)
+    for pack in knowledge.packs.values():
+        texts = [pack.event, pack.title.en, *pack.speakers]
+        terms = {t for text in texts for t in text_terms(text, han)}
+        # `re:Invent` is typed `reinvent` as often as `re invent`.
+        joined = (
+            "".join(ch for ch in word if ch.isalnum()).casefold() for text in texts for word in text.split()
+        )
+        terms |= {term_of(word) for word in joined}
+        for term in terms:
+            if term and not is_han(term):
+                named[term].add(pack.id)
+    return {term: frozenset(packs) for term, packs in named.items()}
 
 
 def _numbered(term: str) -> bool:

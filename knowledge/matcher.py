@@ -134,6 +134,8 @@ class Answer:
     attribute, a price or unit it does not give, a kind of answer it does not give."""
     parts: tuple[Answer, ...] = ()
     """A two-part question's parts, each answered or not, in order (empty for one-part questions)."""
+    pack: str | None = None
+    """The id of the pack the answer comes from."""
 
     @property
     def topic(self) -> Topic | None:
@@ -161,6 +163,8 @@ class Query:
     """A follow-up's section: its facts are preferred."""
     counted: tuple[str, ...] = ()
     """What "how many" asks to count: the answer must give a number of it."""
+    packs: frozenset[str] = frozenset()
+    """Packs the question names by their event, title or speakers: only their facts may answer."""
 
 
 @dataclass(frozen=True)
@@ -295,6 +299,7 @@ class Matcher:
                 follow_up=follow_up,
                 signals=signals,
                 considered=fact,
+                pack=self.knowledge.fact_packs.get(fact.id),
             )
         suggestions = tuple(
             Suggestion(s.entry.fact.id, s.entry.fact.canonical_question(language))
@@ -440,6 +445,7 @@ class Matcher:
         unknown: list[str] = []
         skip_next = False
         noise = 0
+        named_packs: set[str] = set()
         title_case = _title_case(tokens)
         shouting = sum(token.acronym for token in tokens) > len(tokens) / 2
         # Chinese does not capitalise: a Latin word in a Chinese question is a product or a name.
@@ -464,6 +470,12 @@ class Matcher:
                 continue
             if text in CHAT_NOISE:
                 noise += 1
+                continue
+            if term_of(text) in index.pack_terms and (
+                term_of(text) not in index.df or len(self.knowledge.packs) > 1
+            ):
+                # The keynote's own name ("the re:Invent infra keynote"): it picks a pack, not a fact.
+                named_packs.update(index.pack_terms[term_of(text)])
                 continue
             if text in STOPWORDS:
                 continue
@@ -505,6 +517,7 @@ class Matcher:
             asked_kinds(question),
             noise,
             counted=self._counted(question),
+            packs=frozenset(named_packs),
         )
 
     def _counted(self, question: str) -> tuple[str, ...]:
@@ -590,6 +603,9 @@ class Matcher:
             return []
         entries = self.index.entries
         found, complete = self.index.candidates(query.terms, CANDIDATES)
+        if query.packs:
+            packs = self.knowledge.fact_packs
+            found = [(p, shared) for p, shared in found if packs.get(entries[p].fact.id) in query.packs]
         covered = [
             ((shared if complete else self.coverage(query, entries[p])) / total, p) for p, shared in found
         ]

@@ -1,4 +1,4 @@
-"""The shape of curated knowledge: what a YAML file under `knowledge/facts/` may contain.
+"""The shape of curated knowledge: a pack's `pack.yaml` and the facts files beside it.
 
 These models are the contract with curators; `python -m bot schema` publishes them as JSON Schema
 so an editor can validate and autocomplete the YAML while it is being written.
@@ -6,6 +6,7 @@ so an editor can validate and autocomplete the YAML while it is being written.
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Annotated, Literal
 
@@ -18,7 +19,8 @@ Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_lengt
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Timestamp = Annotated[str, StringConstraints(pattern=r"^(\d{1,2}:)?\d{1,2}:\d{2}$")]
 
-Theme = Literal["compute", "serverless", "inference", "vector-search", "ai-chips"]
+Theme = Id
+"""A launch's theme: one of its pack's `themes`, checked by the loader."""
 Status = Literal["ga", "preview", "coming", "announced"]
 """`announced`: presented on stage with no availability said; the others as said on stage."""
 
@@ -106,3 +108,49 @@ class KnowledgeFile(Strict):
 
     facts: list[Fact] = Field(default_factory=list)
     launches: list[Launch] = Field(default_factory=list)
+
+
+class Label(Strict):
+    """A theme or a topic: an id curators write, and its name in both languages."""
+
+    id: Id
+    en: Text
+    zh: Text
+
+    def get(self, language: Language) -> str:
+        return self.zh if language == "zh" else self.en
+
+
+class Examples(Strict):
+    """Questions to try, shown by `/help`, the console banner and the reply to small talk."""
+
+    en: Annotated[list[Text], Field(min_length=1)]
+    zh: Annotated[list[Text], Field(min_length=1)]
+
+    def get(self, language: Language) -> list[str]:
+        return self.zh if language == "zh" else self.en
+
+
+class Pack(Strict):
+    """`pack.yaml`: the keynote a directory of facts is about. Every text that names the event (the
+    digest's title, `/help`, the console banner, "I don't know that from the keynote") comes from here."""
+
+    id: Id
+    title: Bilingual = Field(
+        description="The keynote's name, e.g. `AWS re:Invent 2025 infrastructure keynote`."
+    )
+    event: Text = Field(description="The conference, e.g. `AWS re:Invent 2025`.")
+    date: datetime.date | None = Field(default=None, description="ISO date, only when a source gives it.")
+    speakers: list[Text] = Field(default_factory=list)
+    source: Text | None = Field(default=None, description="Where the keynote can be watched or read (a URL).")
+    themes: Annotated[list[Label], Field(min_length=1)] = Field(
+        description="Launch themes in display order; a launch's `theme` must be one of their ids."
+    )
+    topics: list[Label] = Field(
+        default_factory=list,
+        description="When given, a fact's `topic` must be one of these ids (so a typo is caught).",
+    )
+    examples: Examples
+
+    def theme(self, theme_id: str) -> Label | None:
+        return next((theme for theme in self.themes if theme.id == theme_id), None)
