@@ -28,7 +28,7 @@ def test_refuses_to_start_on_invalid_knowledge(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("facts:\n  - id: x\n", encoding="utf-8")
     with pytest.raises(KnowledgeError) as error:
         LiveKnowledge(tmp_path)
-    assert "bad.yaml: x: topic" in str(error.value)
+    assert "bad.yaml:2: x: topic" in str(error.value)
 
 
 def test_reload_swaps_in_new_knowledge(tmp_path: Path) -> None:
@@ -53,7 +53,7 @@ def test_invalid_edit_keeps_the_last_good_knowledge_and_logs_why(
     with caplog.at_level(logging.ERROR):
         error = live.reload()
     assert error is not None
-    assert "facts.yaml: alpha: answer.zh" in caplog.text
+    assert "facts.yaml:8: alpha: answer.zh" in caplog.text
     assert set(live.current.knowledge.facts) == {"alpha"}
 
 
