@@ -18,7 +18,7 @@ from bot.commands import COMMANDS
 from bot.context import Context
 from bot.errors import StartupError
 from bot.live import LiveKnowledge
-from bot.service import health
+from bot.service import health, redaction
 from bot.settings import Platform, Settings, SettingsError, load_settings
 from knowledge.loader import BUNDLED_DIR, KnowledgeError, load_knowledge
 from knowledge.matcher import ambiguous_facts
@@ -81,11 +81,10 @@ def _check(settings: Settings) -> int:
     warnings = ambiguous_facts(knowledge)
     for warning in warnings:
         print(warning)
-    packs = len(knowledge.packs)
+    names = ", ".join(knowledge.packs)
+    which = f"in {len(knowledge.packs)} packs ({names})" if len(knowledge.packs) > 1 else f"({names})"
     print(
-        f"ok: {len(knowledge.facts)} facts, {len(knowledge.launches)} launches"
-        + (f" in {packs} packs ({', '.join(knowledge.packs)})" if packs > 1 else f" ({knowledge.first_pack.id})")
-        + f" in {directory}"
+        f"ok: {len(knowledge.facts)} facts, {len(knowledge.launches)} launches {which} in {directory}"
         + (f", {len(warnings)} warning(s)" if warnings else "")
     )
     return 0
@@ -146,8 +145,11 @@ def _gaps(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage import open_storage
 
     storage = open_storage(settings)
-    since = datetime.now(UTC) - timedelta(days=args.days) if args.days else None
+    now = datetime.now(UTC)
+    days = min(args.days, settings.gaps_retention_days) if args.days else settings.gaps_retention_days
+    since = now - timedelta(days=days)
     try:
+        storage.expire(now)  # missed questions past GAPS_RETENTION_DAYS are deleted, not just hidden
         missed = storage.missed_questions(since)
         votes = storage.fact_votes()
     except SQLAlchemyError as error:
@@ -172,8 +174,41 @@ def _run(platform: Platform, settings: Settings) -> int:
     from bot.storage.migrations import SchemaTooNew
     from bot.storage.store import UNAVAILABLE
 
+    if platform == "console":
+        # The console reads a terminal or piped lines. Where stdin is neither (/dev/null or closed:
+        # `docker run -d`, a service manager) it would end at once, so say what to set instead.
+        import os
+        import stat
+
+        from bot.settings import REQUIRED
+
+        try:
+            readable = sys.stdin.isatty() or not stat.S_ISCHR(os.fstat(sys.stdin.fileno()).st_mode)
+        except (AttributeError, OSError, ValueError):
+            readable = False
+        if not readable:
+            needs = {
+                name: " and ".join(n.upper() for n in secrets)
+                for name, secrets in REQUIRED.items()
+                if secrets
+            }
+            ready = [name for name in needs if all(getattr(settings, n) is not None for n in REQUIRED[name])]
+            raise SettingsError(
+                "The console (BOT_PLATFORM=console, the default) needs a terminal or piped input, and "
+                "stdin is neither. To serve a chat platform set "
+                + ", or ".join(f"BOT_PLATFORM={name} with {names}" for name, names in needs.items())
+                + "; for the console, run it in a terminal (docker run -it)."
+                + "".join(f" {needs[name]} set: did you mean BOT_PLATFORM={name}?" for name in ready)
+            )
     settings.require(platform)
     storage = open_storage(settings)
+    if settings.user_hash_salt is None and settings.user_hash_salt_file is None:
+        log.warning(
+            "USER_HASH_SALT is not set: the salt for the hashed user ids stored with 👍/👎 is kept in the "
+            "same database as the hashes, so anyone who can read the database can tell who voted by "
+            "hashing candidate user ids. Set USER_HASH_SALT, or USER_HASH_SALT_FILE to a file outside "
+            "the database"
+        )
     try:
         storage.prepare()
         log.info("storage: %s", storage.describe())
@@ -186,7 +221,9 @@ def _run(platform: Platform, settings: Settings) -> int:
             storage.describe(),
             str(error).splitlines()[0],
         )
-    bot = Bot(_live(settings), storage=storage)
+    live = _live(settings)
+    live.max_drop = settings.knowledge_max_drop
+    bot = Bot(live, storage=storage)
     try:
         _start(platform, bot, settings)
     finally:
@@ -218,6 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=_log_level(args, settings), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    redaction.install()
     try:
         return _dispatch(args, settings)
     except SettingsError as error:

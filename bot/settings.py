@@ -35,13 +35,21 @@ class Settings(BaseSettings):
     digest_lease_seconds: float = Field(default=300.0, gt=0)
     digest_retry_seconds: float = Field(default=60.0, gt=0)
     digest_max_attempts: int = Field(default=5, ge=1)
+    database_statement_timeout: float = Field(default=5.0, gt=0)
+    database_workers: int = Field(default=4, ge=1, le=32)
+    database_max_pending_writes: int = Field(default=1000, ge=1)
+    dedupe_ttl_seconds: float = Field(default=900.0, gt=0)
+    gaps_retention_days: float = Field(default=90.0, gt=0)
+    knowledge_max_drop: float = Field(default=0.1, ge=0, le=1)
     user_hash_salt: SecretStr | None = None
+    user_hash_salt_file: Path | None = None
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str | None = None
     slack_admin_user_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    slack_retry_seconds: float = Field(default=60.0, ge=0)
     port: int = Field(default=3000, ge=1, le=65535)
 
     discord_token: SecretStr | None = None
@@ -89,6 +97,13 @@ class Settings(BaseSettings):
 def load_settings() -> Settings:
     try:
         return Settings()
+    except UnicodeDecodeError as error:
+        # pydantic-settings reads `.env` as UTF-8; a stray Latin-1 byte would otherwise be a traceback.
+        env_file = Path(str(Settings.model_config.get("env_file") or ".env")).resolve()
+        raise SettingsError(
+            f"cannot read {env_file}: it is not UTF-8 text (byte 0x{error.object[error.start]:02x} at "
+            f"offset {error.start}); save it as UTF-8"
+        ) from None
     except ValidationError as error:
         lines = [
             f"{'.'.join(str(p) for p in e['loc']).upper() or 'settings'}: {e['msg']}" for e in error.errors()

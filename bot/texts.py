@@ -142,6 +142,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "change_new": ("New", "新增"),
     "change_changed": ("Changed", "更新"),
     "change_more": ("… and {count} more", "……另有 {count} 项"),
+    "sub_bad_id": (
+        "“{got}” is not a subscription number: use /digest unsubscribe 3, with a number from /digest list.",
+        "“{got}”不是订阅编号：请使用 /digest unsubscribe 3 这样的格式，编号见 /digest list。",
+    ),
 }
 
 _STATUS: dict[Status, tuple[str, str]] = {

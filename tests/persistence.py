@@ -10,7 +10,12 @@ where they fail (tests.skips.skip_or_fail).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import signal
+import subprocess
+import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -164,3 +169,104 @@ def _launch(launch_id: str, name: str, theme: str, fact: str, en: str, zh: str) 
         "details": _bilingual(en, zh),
         "facts": [fact],
     }
+
+
+@pytest.fixture(name="postgres_url")
+def postgres_url_fixture() -> Iterator[str]:
+    """An empty schema on the shared PostgreSQL, for tests that need several processes on one database."""
+    admin = _postgres_admin()
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = sa.make_url(database_url(POSTGRES_URL)).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+class OwnPostgres:
+    """A PostgreSQL server of the test's own (initdb in a temporary directory, a free port on 127.0.0.1),
+    which the test may freeze with SIGSTOP without touching the shared one."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.directory = Path(tempfile.mkdtemp(prefix="keynote-pg-"))
+        self.data = self.directory / "data"
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        self.frozen: list[int] = []
+
+    @staticmethod
+    def binaries() -> Path | None:
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+        if found:
+            return found[-1].parent
+        initdb = shutil.which("initdb")
+        return Path(initdb).parent if initdb else None
+
+    def _run(self, *command: str) -> None:
+        user = "postgres" if os.geteuid() == 0 else None
+        subprocess.run(command, check=True, capture_output=True, timeout=120, user=user, cwd=self.directory)
+
+    def start(self) -> None:
+        bin_dir = self.binaries()
+        if bin_dir is None:
+            skip_or_fail(
+                "no initdb/pg_ctl to start a PostgreSQL of the test's own", unless="REQUIRE_POSTGRES"
+            )
+        if os.geteuid() == 0:
+            shutil.chown(self.directory, "postgres")
+        self._run(
+            str(bin_dir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"
+        )
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.directory}"
+        )
+        log_file = str(self.directory / "server.log")  # not our pipes: pg_ctl would never let them close
+        self._run(
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            log_file,
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+
+    def pids(self) -> list[int]:
+        """The postmaster and its children."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == postmaster:
+                children.append(int(stat.parent.name))
+        return [*children, postmaster]
+
+    def freeze(self) -> None:
+        self.frozen = self.pids()
+        for pid in self.frozen:
+            os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        for pid in reversed(self.frozen):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+        self.frozen = []
+
+    def stop(self) -> None:
+        self.thaw()
+        bin_dir = self.binaries()
+        if bin_dir is not None and self.data.exists():
+            with contextlib.suppress(subprocess.SubprocessError):
+                self._run(str(bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.directory, ignore_errors=True)

@@ -574,3 +574,17 @@ async def test_markdown_typed_by_a_user_is_shown_literally_in_the_answer_body(
     description = Sent.of(request).embeds[0]["description"]
     assert r"No launch called “\*\*bold\*\* \_\_u\_\_ \~\~s\~\~ \|\|spoiler\|\| \`code\`”" in description
     assert typed not in description
+
+
+async def test_a_digest_posted_again_under_its_key_is_created_once(
+    adapter: DiscordAdapter, fake: FakeDiscord
+) -> None:
+    """A scheduled digest whose first send's outcome was lost (a timeout, a crash) is sent again with the
+    same enforced nonce, and Discord returns the first message instead of creating a second (issue 13)."""
+    digest = await adapter.bot.command("digest", "")
+    await adapter.post_once(CHANNEL_ID, digest, "7:2026-11-27T09:00:00+00:00")
+    await adapter.post_once(CHANNEL_ID, digest, "7:2026-11-27T09:00:00+00:00")
+    sends = await fake.wait_for(lambda: len(fake.find("POST", MESSAGES)) >= 2 and fake.find("POST", MESSAGES))
+    assert all(send.body["enforce_nonce"] is True for send in sends)
+    assert sends[0].body["nonce"] == sends[1].body["nonce"]
+    assert len(fake.created) == 1

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import bot.curation.gaps as gaps
 from bot.app import Bot
 from bot.context import Context
 from bot.curation.gaps import group_questions, normalise
@@ -130,3 +134,73 @@ async def test_answered_questions_are_not_stored_and_mentions_are_scrubbed(
     await bot.drain()
     assert [m.question for m in storage.missed_questions()] == ["did @… win the World Cup in @…?"]
     storage.close()
+
+
+# -- issue 13: a curator's terminal is safe, grouping scales, old questions expire -----------------
+
+
+async def test_gaps_never_prints_a_chat_users_control_characters(tmp_path: Path, knowledge_dir: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+    storage = Storage(database)
+    bot = Bot(LiveKnowledge(knowledge_dir), storage=storage, clock=Clock(NOW))
+    ctx = Context(platform="slack", channel="C1", user="U1")
+    hostile = "\x1b]0;pwned\x07who won the \x1b[2Jworld cup\u202e in 2022?\x9b31m\r\nlast line\x00"
+    assert (await bot.message(hostile, ctx)).kind == "abstain"
+    await bot.drain()
+    storage.close()
+
+    report = run_gaps(database, knowledge_dir)
+    assert report.returncode == 0, report.stderr
+    assert "who won the" in report.stdout and "world cup" in report.stdout
+    shown = report.stdout.replace("\n", "")
+    assert not [c for c in shown if unicodedata.category(c) in ("Cc", "Cf")], repr(report.stdout)
+
+
+def test_grouping_compares_each_question_with_a_few_groups_not_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Complexity, not time: count the comparisons. Comparing every new question with every group made
+    20,000 questions take two minutes; with the index each question meets a bounded number of groups."""
+    rng = random.Random(13)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    products = ["".join(rng.choice(letters) for _ in range(rng.randint(5, 9))) for _ in range(600)]
+    forms = ["how many {} does {} have", "what is the price of {} in {}", "is {} faster than {}", "{} vs {}"]
+    questions = [
+        missed(rng.choice(forms).format(rng.choice(products), rng.choice(products)), n) for n in range(3000)
+    ]
+    compared = [0]
+    real = gaps.process.extractOne
+
+    def counting(query: str, choices: list[str], **options: Any) -> Any:
+        compared[0] += len(choices)
+        return real(query, choices, **options)
+
+    monkeypatch.setattr(gaps.process, "extractOne", counting)
+    groups = gaps.group_questions(questions)
+    assert sum(group.count for group in groups) == len(questions)
+    assert compared[0] <= 200 * len(questions), (
+        f"{compared[0]:,} comparisons for {len(questions):,} questions"
+    )
+
+
+async def test_missed_questions_older_than_the_retention_are_gone(
+    tmp_path: Path, knowledge_dir: Path
+) -> None:
+    database = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+    storage = Storage(database)
+    now = datetime.now(UTC)
+    for age_days, question in (
+        (200, "Who won the World Cup in 1998?"),
+        (2, "What's the weather in Las Vegas?"),
+    ):
+        bot = Bot(LiveKnowledge(knowledge_dir), storage=storage, clock=Clock(now - timedelta(days=age_days)))
+        assert (
+            await bot.message(question, Context(platform="slack", channel="C1", user="U1"))
+        ).kind == "abstain"
+        await bot.drain()
+    storage.close()
+
+    report = run_gaps(database, knowledge_dir, "--json")
+    assert report.returncode == 0, report.stderr
+    assert [g["question"] for g in json.loads(report.stdout)["groups"]] == [
+        "What's the weather in Las Vegas?"
+    ]
+    assert [m.question for m in Storage(database).missed_questions()] == ["What's the weather in Las Vegas?"]

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -10,7 +14,8 @@ from bot.app import Bot
 from bot.service import health
 from bot.service.background import background
 from bot.settings import Settings
-from tests.conftest import run_bot
+from tests.conftest import CLI_CWD, run_bot
+from tests.skips import skip_or_fail
 
 
 def test_missing_fresh_and_stale_heartbeats(tmp_path: Path) -> None:
@@ -39,3 +44,42 @@ def test_health_command_exit_codes(tmp_path: Path) -> None:
     health.touch(health.heartbeat_file(tmp_path))
     fresh = run_bot("health", env=env)
     assert fresh.returncode == 0, fresh.stderr
+
+
+def test_health_on_a_read_only_data_dir_says_what_is_wrong(tmp_path: Path) -> None:
+    """The bot runs with DATA_DIR mounted read-only (a private mount namespace, so nothing else sees it):
+    `health` must say the bot cannot write there, not that it is not running."""
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        skip_or_fail("needs root and unshare(1) to mount DATA_DIR read-only")
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    script = (
+        'mount --bind "$DATA_DIR" "$DATA_DIR" && mount -o remount,bind,ro "$DATA_DIR" && '
+        f"exec {sys.executable} -m bot run console"
+    )
+    env = {**os.environ, "DATA_DIR": str(data_dir), "COLUMNS": "120"}
+    bot = subprocess.Popen(
+        ["unshare", "-m", "sh", "-c", script],
+        cwd=CLI_CWD,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            checked = run_bot("health", env={"DATA_DIR": str(data_dir)})
+            if "cannot write" in checked.stderr or bot.poll() is not None or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert bot.poll() is None, bot.communicate()[1].decode()
+    finally:
+        if bot.poll() is None:
+            bot.terminate()
+        bot.communicate(timeout=30)
+    assert checked.returncode == 1
+    assert "not running" not in checked.stderr
+    assert "the bot is running" in checked.stderr and "Read-only file system" in checked.stderr, (
+        checked.stderr
+    )

@@ -258,8 +258,8 @@ async def test_a_429_is_waited_out_and_the_message_sent_once(http: Http, slack: 
 
 @pytest.mark.parametrize(
     ("status", "body"),
-    [(200, {"ok": False, "error": "channel_not_found"}), (500, "Internal Server Error")],
-    ids=["ok-false", "http-500"],
+    [(200, {"ok": False, "error": "channel_not_found"}), (404, "Not Found")],
+    ids=["ok-false", "http-404"],
 )
 async def test_a_failed_post_is_logged_and_a_retry_can_still_answer(
     http: Http, slack: FakeSlack, caplog: pytest.LogCaptureFixture, status: int, body: Any

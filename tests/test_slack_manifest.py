@@ -22,8 +22,10 @@ def test_the_bot_scopes_cover_every_api_the_adapter_calls() -> None:
     scopes = set(manifest()["oauth_config"]["scopes"]["bot"])
     assert {
         "app_mentions:read",
+        "channels:history",  # conversations.history: is a scheduled digest already posted?
         "chat:write",
         "commands",
+        "groups:history",
         "im:history",
         "im:read",
         "im:write",

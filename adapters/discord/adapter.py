@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import re
 from collections.abc import Awaitable, Iterator
@@ -114,10 +115,18 @@ class DiscordAdapter:
 
     async def post(self, channel: str, reply: Reply) -> None:
         """Send a reply unprompted (a scheduled digest); raises DeliveryError so the scheduler retries."""
-        if not channel.isdigit():
+        await self._post(channel, reply, None)
+
+    async def post_once(self, channel: str, reply: Reply, key: str) -> None:
+        """`post` with an idempotency key: each message goes with a nonce derived from it, which Discord
+        enforces (a second send with the same nonce returns the first message instead of a new one)."""
+        await self._post(channel, reply, key)
+
+    async def _post(self, channel: str, reply: Reply, key: str | None) -> None:
+        if not channel.isascii() or not channel.isdigit():
             raise DeliveryError(f"cannot post to {channel!r}: a Discord channel id is a number")
         try:
-            await self._deliver(self.client.get_partial_messageable(int(channel)), reply)
+            await self._deliver(self.client.get_partial_messageable(int(channel)), reply, key=key)
         except discord.HTTPException as error:
             raise DeliveryError(
                 f"Discord did not take the {reply.kind} for channel {channel}: {error}"
@@ -133,10 +142,17 @@ class DiscordAdapter:
             log.error("sending a %s reply to channel %s failed: %s", reply.kind, _channel_id(channel), error)
 
     async def _deliver(
-        self, channel: discord.abc.Messageable, reply: Reply, *, reference: discord.Message | None = None
+        self,
+        channel: discord.abc.Messageable,
+        reply: Reply,
+        *,
+        reference: discord.Message | None = None,
+        key: str | None = None,
     ) -> None:
         for n, part in enumerate(render(reply)):
             options: dict[str, Any] = {"embeds": part.embeds, "allowed_mentions": NO_MENTIONS}
+            if key is not None:
+                options["nonce"] = nonce(key, n)
             view = self.ids.view(part.buttons)
             if view is not None:
                 options["view"] = view
@@ -208,6 +224,15 @@ class DiscordAdapter:
                     await interaction.followup.send(**options)
         except discord.HTTPException as error:
             log.error("answering interaction %s failed: %s", interaction.id, error)
+
+
+NONCE_CHARS = 25
+"""Discord's limit on a message nonce."""
+
+
+def nonce(key: str, part: int) -> str:
+    """The nonce for part `part` of the message posted under idempotency key `key`."""
+    return hashlib.sha256(f"{key}:{part}".encode()).hexdigest()[:NONCE_CHARS]
 
 
 def _mentions(message: discord.Message, my_id: int) -> bool:

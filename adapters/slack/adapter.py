@@ -2,33 +2,45 @@
 
 Every listener acknowledges at once and hands the real work to a background task it keeps track
 of, so Slack's 3-second deadline is always met and shutting down waits for replies in flight.
+
+In HTTP mode the signature and timestamp are checked on the raw bytes before anything parses the body
+(401 for a bad one, 400 for a signed body that is not what Slack sends), with one short log line and
+no traceback. Every delivery (event, slash command, click) is answered once: its keys (event id,
+message, trigger id) are remembered in this process and, with PostgreSQL, in the shared database.
+Calls to Slack are retried on connection errors, 5xx and 429 (waiting out Retry-After) for up to
+SLACK_RETRY_SECONDS; a reply still undelivered then is logged as lost with its event id.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
+import json
 import logging
+import random
 import re
 import signal
+import time
 from collections.abc import Coroutine, Iterator
 from typing import Any, cast, get_args
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackClientError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from adapters.slack.dedupe import RecentKeys
+from adapters.slack.dedupe import Deliveries
 from adapters.slack.managers import Managers
 from adapters.slack.mrkdwn import unescape
 from adapters.slack.render import SlackMessage, render
@@ -47,11 +59,111 @@ ACTIONS: tuple[ActionId, ...] = get_args(ActionId)
 _ACTION_ID = re.compile(rf"^({'|'.join(ACTIONS)}):\d+$")
 _DELIVERY_ERRORS = (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError, ValueError)
 SHUTDOWN_GRACE = 10.0
+MAX_CLOCK_SKEW = 300
+"""Seconds a signed request's timestamp may differ from now (Slack's own rule): older ones are replays."""
+_TIMESTAMP = re.compile(rb"[0-9]{1,12}")
+"""ASCII digits only: `str.isdigit()` also takes `²³` and other digits int() chokes on."""
+_SIGNATURE = re.compile(rb"v0=[0-9a-f]{64}")
+DIGEST_EVENT = "keynote_digest"
+"""The metadata event type on scheduled digests, so a retry can find one that already went out."""
+HISTORY_LIMIT = 100
 
 
-def _retry_handlers() -> list[AsyncRetryHandler]:
-    """Wait out 429s (Retry-After) and retry a dropped connection once, instead of losing a reply."""
-    return [AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=3)]
+class SlackRetry(AsyncRetryHandler):
+    """Retry a call to Slack on a dropped connection, a 5xx or a 429 for up to `budget` seconds.
+
+    A 429 waits exactly as long as Slack's Retry-After asks; other failures back off exponentially
+    (with jitter) from `base` seconds. A retry that would end after the budget is not made: the caller
+    gets the last error and logs the loss. slack_sdk's own handlers retry a 429 three times and a 5xx
+    never, which lost replies on one 500 or four 429s in a row.
+    """
+
+    def __init__(self, budget: float, base: float = 0.25, cap: float = 8.0) -> None:
+        super().__init__(max_retry_count=1000)
+        self.budget = budget
+        self.base = base
+        self.cap = cap
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if error is not None:
+            retriable = isinstance(error, aiohttp.ClientConnectionError | asyncio.TimeoutError)
+        else:
+            retriable = response is not None and (response.status_code == 429 or response.status_code >= 500)
+        if not retriable:
+            return False
+        values = state.custom_values if state.custom_values is not None else {}
+        state.custom_values = values
+        started = values.setdefault("started", time.monotonic())
+        wait = self._wait(state.current_attempt, response)
+        values["wait"] = wait
+        return time.monotonic() - started + wait <= self.budget
+
+    def _wait(self, attempt: int, response: HttpResponse | None) -> float:
+        if response is not None and response.status_code == 429:
+            for name, values in response.headers.items():
+                if name.lower() == "retry-after" and values:
+                    with contextlib.suppress(ValueError):
+                        return max(0.0, float(values[0]))
+            return 1.0
+        return min(self.cap, self.base * 2**attempt) * (0.5 + random.random() / 2)
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        await asyncio.sleep(float((state.custom_values or {}).get("wait", self.base)))
+        state.increment_current_attempt()
+
+
+def _retry_handlers(budget: float) -> list[AsyncRetryHandler]:
+    return [SlackRetry(budget)]
+
+
+def signature_problem(raw: bytes, timestamp: str | None, signature: str | None, secret: bytes) -> str | None:
+    """Why a request is not signed by Slack (None when it is), from the raw bytes and the two headers."""
+    stamp = (timestamp or "").encode("utf-8", "replace").strip()
+    if not _TIMESTAMP.fullmatch(stamp):
+        return "no valid X-Slack-Request-Timestamp"
+    if abs(time.time() - int(stamp)) > MAX_CLOCK_SKEW:
+        return "stale X-Slack-Request-Timestamp"
+    given = (signature or "").encode("utf-8", "replace").strip()
+    if not _SIGNATURE.fullmatch(given):
+        return "no valid X-Slack-Signature"
+    expected = b"v0=" + hmac.new(secret, b"v0:" + stamp + b":" + raw, hashlib.sha256).hexdigest().encode()
+    if not hmac.compare_digest(expected, given):
+        return "wrong X-Slack-Signature"
+    return None
+
+
+def _malformed(request: AsyncBoltRequest) -> str | None:
+    """Why a signed body is not one Slack sends, or None: a JSON object, with an object for `event`."""
+    body: object = request.body
+    if not request.raw_body.strip():
+        return "the body is empty"
+    if not isinstance(body, dict):
+        return f"the body is a {type(body).__name__}, not an object"
+    if "event" in body and not isinstance(body["event"], dict):
+        return "`event` is not an object"
+    for key in ("user", "channel", "container", "message", "team"):
+        if key in body and not isinstance(body[key], dict | str | type(None)):
+            return f"`{key}` has the wrong type"
+    if "actions" in body and not (
+        isinstance(body["actions"], list) and all(isinstance(a, dict) for a in body["actions"])
+    ):
+        return "`actions` is not a list of objects"
+    return None
 
 
 class SlackAdapter:
@@ -59,11 +171,13 @@ class SlackAdapter:
 
     def __init__(self, bot: Bot, settings: Settings) -> None:
         self.bot = bot
+        self.retry_seconds = settings.slack_retry_seconds
         self.client = AsyncWebClient(
             token=settings.secret("slack_bot_token"),
             base_url=settings.slack_api_url or DEFAULT_API_URL,
-            retry_handlers=_retry_handlers(),
+            retry_handlers=_retry_handlers(self.retry_seconds),
         )
+        self._signing_secret = settings.secret("slack_signing_secret").encode()
         self.app = AsyncApp(
             name="keynote-bot",
             client=self.client,
@@ -73,7 +187,8 @@ class SlackAdapter:
             process_before_response=True,
         )
         self.managers = Managers(self.client, settings.slack_admin_user_ids)
-        self.recent = RecentKeys()
+        self.deliveries = Deliveries(bot.storage, settings.dedupe_ttl_seconds)
+        self._history_refused = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
@@ -118,11 +233,34 @@ class SlackAdapter:
         log.info("connected to Slack in Socket Mode")
 
     async def _http_events(self, request: web.Request) -> web.Response:
-        stamp = request.headers.get("X-Slack-Request-Timestamp")
-        if stamp is not None and not stamp.strip().isdigit():
-            # bolt's verifier would crash on it (a 500); it is a request Slack did not sign.
-            return web.json_response({"error": "invalid request"}, status=401)
-        response = await self.app.async_dispatch(await to_bolt_request(request))
+        """Verify on the raw bytes, then parse, then hand to bolt: nothing unsigned is ever parsed."""
+        raw = await request.read()
+        problem = signature_problem(
+            raw,
+            request.headers.get("X-Slack-Request-Timestamp"),
+            request.headers.get("X-Slack-Signature"),
+            self._signing_secret,
+        )
+        if problem is not None:
+            log.warning("refused an unsigned Slack request from %s: %s", request.remote, problem)
+            return web.json_response({"error": "invalid signature"}, status=401)
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=raw.decode("utf-8"),
+                query=request.query_string,
+                headers=dict(request.headers),
+            )
+            problem = _malformed(bolt_request)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as error:
+            problem = f"{type(error).__name__} while parsing it"
+        if problem is not None:
+            log.warning("refused a malformed signed Slack request: %s", problem)
+            return web.json_response({"error": "malformed request"}, status=400)
+        try:
+            response = await self.app.async_dispatch(bolt_request)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as error:
+            log.warning("refused a malformed signed Slack request: %s in dispatch", type(error).__name__)
+            return web.json_response({"error": "malformed request"}, status=400)
         return await to_aiohttp_response(response)
 
     async def _healthz(self, request: web.Request) -> web.Response:
@@ -179,34 +317,47 @@ class SlackAdapter:
         if event.get("subtype") or event.get("bot_id") or not user or user == bot_user:
             return
         channel = str(event.get("channel", ""))
+        event_id = str(body.get("event_id") or "")
         keys = [
-            str(body.get("event_id") or ""),
-            f"message:{channel}:{event.get('ts', '')}",
-            str(event.get("client_msg_id") or ""),
+            f"slack:event:{event_id}" if event_id else "",
+            f"slack:message:{channel}:{event.get('ts', '')}",
+            f"slack:client_msg:{event['client_msg_id']}" if event.get("client_msg_id") else "",
         ]
-        if not self.recent.first_time(keys):
-            log.info("ignored a repeated delivery of event %s", body.get("event_id"))
+        if not self.deliveries.first_here(keys):
+            log.info("ignored a repeated delivery of event %s", event_id)
             return
         raw = str(event.get("text") or "")
         if bot_user:
             raw = raw.replace(f"<@{bot_user}>", " ")
-        self._spawn(self._answer_message(unescape(raw), channel, user, thread, direct, keys))
+        self._spawn(
+            self._answer_message(unescape(raw), channel, str(user), thread, direct, keys, event_id or "?")
+        )
 
     async def _on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         await ack()
+        keys = _request_keys(command)
+        name = str(command.get("command", ""))
+        if not self.deliveries.first_here(keys):
+            log.info("ignored a repeated %s command (trigger %s)", name, command.get("trigger_id"))
+            return
         self._spawn(
             self._answer_command(
-                str(command.get("command", "")).lstrip("/"),
+                name.lstrip("/"),
                 unescape(str(command.get("text") or "")),
                 str(command.get("channel_id", "")),
                 str(command.get("user_id", "")),
                 str(command.get("response_url", "")),
+                keys,
             )
         )
 
     async def _on_action(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        self._spawn(self._answer_action(body, action))
+        keys = _request_keys(body)
+        if not self.deliveries.first_here(keys):
+            log.info("ignored a repeated click (trigger %s)", body.get("trigger_id"))
+            return
+        self._spawn(self._answer_action(body, action, keys))
 
     # -- answering ------------------------------------------------------------------------------
 
@@ -222,21 +373,46 @@ class SlackAdapter:
         )
 
     async def _answer_message(
-        self, text: str, channel: str, user: str, thread: str | None, direct: bool, keys: list[str]
+        self,
+        text: str,
+        channel: str,
+        user: str,
+        thread: str | None,
+        direct: bool,
+        keys: list[str],
+        event_id: str,
     ) -> None:
+        if not await self.deliveries.first_anywhere(keys):
+            log.info("event %s was already answered by another replica", event_id)
+            return
         reply = await self.bot.message(text, await self._context(channel, user, thread))
         if reply.private and not direct:
             delivered = await self._post_ephemeral(channel, user, reply, thread)
         else:
             delivered = await self._post(channel, reply, thread)
         if not delivered:
-            self.recent.forget(keys)
+            log.error(
+                "the reply to event %s is lost: Slack did not take it within %gs of retries; "
+                "a redelivery of the event may still answer it",
+                event_id,
+                self.retry_seconds,
+            )
+            await self.deliveries.forget(keys)
 
-    async def _answer_command(self, name: str, text: str, channel: str, user: str, response_url: str) -> None:
+    async def _answer_command(
+        self, name: str, text: str, channel: str, user: str, response_url: str, keys: list[str]
+    ) -> None:
+        if not await self.deliveries.first_anywhere(keys):
+            log.info("the /%s command was already answered by another replica", name)
+            return
         reply = await self.bot.command(name, text, await self._context(channel, user))
-        await self._respond(response_url, reply, visible=not reply.private)
+        if not await self._respond(response_url, reply, visible=not reply.private):
+            log.error("the reply to a /%s command is lost after %gs of retries", name, self.retry_seconds)
 
-    async def _answer_action(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def _answer_action(self, body: dict[str, Any], action: dict[str, Any], keys: list[str]) -> None:
+        if not await self.deliveries.first_anywhere(keys):
+            log.info("a click was already answered by another replica")
+            return
         name = cast(ActionId, str(action.get("action_id", "")).partition(":")[0])
         container = body.get("container") or {}
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
@@ -263,8 +439,51 @@ class SlackAdapter:
         if not await self._post(channel, reply):
             raise DeliveryError(f"Slack did not accept the message for {channel}; see the log")
 
-    async def _post(self, channel: str, reply: Reply, thread: str | None = None) -> bool:
+    async def post_once(self, channel: str, reply: Reply, key: str) -> None:
+        """Post a scheduled digest unless the channel's recent history already holds one with `key`.
+
+        The key travels in the message's metadata, so a post that Slack accepted but whose outcome
+        this bot never learned (a crash, a timeout) is found and not posted again.
+        """
+        if await self._already_posted(channel, key):
+            log.info("digest %s is already in %s; not posting it again", key, channel)
+            return
+        metadata = {"event_type": DIGEST_EVENT, "event_payload": {"key": key}}
+        if not await self._post(channel, reply, metadata=metadata):
+            raise DeliveryError(f"Slack did not accept the message for {channel}; see the log")
+
+    async def _already_posted(self, channel: str, key: str) -> bool:
+        """Whether the channel's latest messages include one of ours carrying `key` in its metadata."""
+        try:
+            history = await self.client.conversations_history(
+                channel=channel, limit=HISTORY_LIMIT, include_all_metadata=True
+            )
+        except _DELIVERY_ERRORS as error:
+            if not self._history_refused:
+                log.warning(
+                    "cannot read the history of %s (%s): a digest whose post was interrupted may be "
+                    "posted twice; the app needs the channels:history and groups:history scopes",
+                    channel,
+                    error,
+                )
+            self._history_refused = True
+            return False
+        for message in history.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == DIGEST_EVENT and payload.get("key") == key:
+                return True
+        return False
+
+    async def _post(
+        self,
+        channel: str,
+        reply: Reply,
+        thread: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> bool:
         for message in render(reply):
+            extra: dict[str, Any] = {"metadata": metadata} if metadata else {}
             try:
                 await self.client.chat_postMessage(
                     channel=channel,
@@ -274,6 +493,7 @@ class SlackAdapter:
                     parse="none",
                     unfurl_links=False,
                     unfurl_media=False,
+                    **extra,
                 )
             except _DELIVERY_ERRORS as error:
                 log.error("chat.postMessage to %s failed: %s", channel, error)
@@ -298,7 +518,7 @@ class SlackAdapter:
 
     async def _respond(self, response_url: str, reply: Reply, visible: bool) -> bool:
         """Answer through a command's or a click's response_url: in the channel, or only to the user."""
-        webhook = AsyncWebhookClient(response_url, retry_handlers=_retry_handlers())
+        webhook = AsyncWebhookClient(response_url, retry_handlers=_retry_handlers(self.retry_seconds))
         for message in render(reply):
             body: dict[str, Any] = {
                 "response_type": "in_channel" if visible else "ephemeral",
@@ -314,6 +534,16 @@ class SlackAdapter:
                 log.error("the response_url answered %d: %s", response.status_code, response.body[:200])
                 return False
         return True
+
+
+def _request_keys(body: dict[str, Any]) -> list[str]:
+    """A slash command's or a click's delivery keys: its trigger id (unique per invocation), else a
+    hash of the whole request, so the same signed request replayed is recognised either way."""
+    trigger = str(body.get("trigger_id") or "")
+    if trigger:
+        return [f"slack:trigger:{trigger}"]
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=True, default=str)
+    return [f"slack:request:{hashlib.sha256(canonical.encode()).hexdigest()}"]
 
 
 def _message_args(message: SlackMessage) -> dict[str, Any]:

@@ -1,10 +1,27 @@
-"""Remember recently handled deliveries, so Slack's retries of an event are not answered twice."""
+"""Remember recently handled deliveries, so Slack's retries and replays are not answered twice.
+
+Two memories: `RecentKeys` in this process (always, and first: it is instant), and, when the bot's
+database is PostgreSQL, the shared `deliveries` table (`Storage.first_delivery`), so a retry that
+reaches another replica, or a signed request replayed to one, is still answered once.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+LOCAL_CAPACITY = 200_000
+"""Keys kept in this process (three per message, one per command or click): at 10,000 events a minute,
+a quarter of an hour of them, which outlasts Slack's last retry; about 30 MB at most."""
 
 
 class RecentKeys:
@@ -15,7 +32,7 @@ class RecentKeys:
     """
 
     def __init__(
-        self, ttl: float = 900.0, capacity: int = 10_000, clock: Callable[[], float] = time.monotonic
+        self, ttl: float = 900.0, capacity: int = LOCAL_CAPACITY, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.ttl = ttl
         self.capacity = capacity
@@ -45,3 +62,35 @@ class RecentKeys:
         """Let a later retry through: the first attempt could not deliver its answer."""
         for key in keys:
             self._expiry.pop(key, None)
+
+
+class Deliveries:
+    """Whether a delivery (its keys: event id, message, trigger id) is handled for the first time,
+    in this process and, with a shared database, in any replica."""
+
+    def __init__(self, storage: Storage | None, ttl: float = 900.0) -> None:
+        self.ttl = ttl
+        self.local = RecentKeys(ttl=ttl)
+        self.storage = storage if storage is not None and storage.shared else None
+
+    def first_here(self, keys: Iterable[str]) -> bool:
+        """This process has not seen any of the keys (instant: call it before acknowledging)."""
+        return self.local.first_time(keys)
+
+    async def first_anywhere(self, keys: Iterable[str]) -> bool:
+        """No replica has claimed any of the keys; claims them. A database that cannot be reached
+        counts as "first": a reply answered twice is better than one never answered."""
+        if self.storage is None:
+            return True
+        now = datetime.now(UTC)
+        claimed = await self.storage.call(
+            self.storage.first_delivery, list(keys), now, timedelta(seconds=self.ttl)
+        )
+        return claimed is not False
+
+    async def forget(self, keys: Iterable[str]) -> None:
+        """Let a later retry through: the first attempt could not deliver its answer."""
+        wanted = list(keys)
+        self.local.forget(wanted)
+        if self.storage is not None:
+            await self.storage.call(self.storage.forget_delivery, wanted)

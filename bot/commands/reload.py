@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
 
 async def run(bot: Bot, args: str, ctx: Context, language: Language) -> Reply:
-    error = bot.live.reload()
+    """Build off the event loop (10,000 facts take seconds), so other replies and acks go on meanwhile;
+    a reload held back by the watcher (a big drop) is applied: the curator asked for it."""
+    error = await bot.live.reload_off_loop()
     if error is not None:
         problems = "\n".join(str(p) for p in error.problems[:10])
         return Reply.error(text("reload_failed", language, problems=problems), language)

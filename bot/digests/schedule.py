@@ -85,7 +85,8 @@ class Schedule:
 def parse_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a name that is a directory of the zone database (`America`) or otherwise unreadable
         raise ScheduleError("schedule_timezone", got=name) from None
     return name
 

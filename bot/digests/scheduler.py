@@ -8,10 +8,16 @@ conditional UPDATE only one process can win) before posting it. Around that:
   missed slots collapse into one post;
 - a failed post releases the claim with a retry time that doubles each attempt (the backoff is the
   same "held until" column as the lease), and after `max_attempts` the slot is skipped, logged;
-- each subscription posts in its own task with a timeout shorter than the lease, so a slow or
-  failing channel never holds up the others, and posts are never duplicated by an expiring lease.
-The one window left is a crash after the post and before its completion is stored: that slot is
-posted again after the lease (at least once, never silently lost).
+- each subscription posts in its own task with a timeout shorter than the lease (so no other process
+  claims a slot while its post may still land) and longer than the adapter's own worst case (its
+  retries on Slack's 5xx and 429s), so a slow platform is waited out rather than counted as failed;
+- a post carries an idempotency key (subscription and slot) where the adapter can use one
+  (`post_once`): Slack keeps it in the message's metadata and checks the channel's recent history
+  before posting; Discord sends it as an enforced nonce. A post that landed but was never recorded
+  (a crash, a timeout) is then found, recorded, and not posted again.
+What is left: a platform without such a key (the console), or a channel whose history the bot may not
+read, still gets the slot again after a crash between the post and its record (at least once, never
+silently lost); and two posts racing within the platform's own delay before a message shows in history.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from bot.digests.changes import changes_section, content_hashes
 from bot.digests.message import digest_reply
@@ -46,6 +52,17 @@ class Poster(Protocol):
 
     async def post(self, channel: str, reply: Reply) -> None: ...
 
+
+@runtime_checkable
+class IdempotentPoster(Protocol):
+    """An adapter that can also post with an idempotency key: the same key never posts twice, even when
+    the first post's outcome was lost (optional: the scheduler falls back to `post`)."""
+
+    async def post_once(self, channel: str, reply: Reply, key: str) -> None: ...
+
+
+POST_TIMEOUT_SHARE = 0.8
+"""The post timeout as a share of the lease: as long as possible, still inside the claim."""
 
 Clock = Callable[[], datetime]
 MAX_BACKOFF = timedelta(hours=1)
@@ -87,7 +104,7 @@ class Scheduler:
         self.lease = lease
         self.retry = retry
         self.max_attempts = max_attempts
-        self.post_timeout = lease.total_seconds() / 2
+        self.post_timeout = lease.total_seconds() * POST_TIMEOUT_SHARE
 
     @classmethod
     def from_settings(
@@ -137,8 +154,13 @@ class Scheduler:
             return False
         knowledge = self.live.current.knowledge
         reply = scheduled_digest(knowledge, subscription)
+        if isinstance(self.poster, IdempotentPoster):
+            key = f"{subscription.id}:{subscription.next_run.isoformat()}"
+            posting = self.poster.post_once(subscription.channel, reply, key)
+        else:
+            posting = self.poster.post(subscription.channel, reply)
         try:
-            await asyncio.wait_for(self.poster.post(subscription.channel, reply), self.post_timeout)
+            await asyncio.wait_for(posting, self.post_timeout)
         except Exception as error:
             await self._failed(subscription, token, now, error)
             return False

@@ -6,6 +6,7 @@ Every mistake gets a private reply naming what was wrong, followed by the usage 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from bot.storage import Storage, Subscription
 
 SUBCOMMANDS = ("subscribe", "list", "unsubscribe")
+_ID = re.compile(r"[0-9]{1,9}")
+"""A subscription number as typed: ASCII digits (`²` passes str.isdigit, not int()), small enough for
+any database's integer column."""
 MAX_PER_CHANNEL = 10
 _WEEKDAYS_ZH = "一二三四五六日"
 
@@ -151,10 +155,11 @@ def _topic_part(theme: Theme | None, language: Language) -> str:
 async def _unsubscribe(storage: Storage, words: list[str], ctx: Context, language: Language) -> Reply:
     assert ctx.channel is not None
     raw = words[0].lstrip("#") if len(words) == 1 else ""
-    if not raw.isdigit():
-        return Reply.error(
-            text("sub_not_found", language, id=" ".join(words) or "?"), language, text("sub_usage", language)
-        )
+    if not _ID.fullmatch(raw):
+        got = " ".join(words)
+        if not got:
+            return Reply.error(text("sub_not_found", language, id="?"), language, text("sub_usage", language))
+        return Reply.error(text("sub_bad_id", language, got=got[:40]), language, text("sub_usage", language))
     removed = await storage.call(storage.remove_subscription, ctx.platform, ctx.channel, int(raw))
     if removed is None:
         return Reply.error(text("sub_unavailable", language), language)

@@ -38,7 +38,12 @@ def _initial(connection: Connection) -> None:
     tables.metadata.create_all(connection, tables=keep)
 
 
-STEPS: list[Callable[[Connection], None]] = [_initial]
+def _deliveries(connection: Connection) -> None:
+    """Version 2: the shared memory of handled deliveries (Slack retries and replays across replicas)."""
+    tables.deliveries.create(connection, checkfirst=True)
+
+
+STEPS: list[Callable[[Connection], None]] = [_initial, _deliveries]
 LATEST = len(STEPS)
 
 

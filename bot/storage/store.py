@@ -1,31 +1,44 @@
-"""The bot's database: digest subscriptions, feedback and the questions it could not answer.
+"""The bot's database: digest subscriptions, feedback, the questions it could not answer, and the
+deliveries it already handled.
 
 SQLite (one file, the default) or PostgreSQL (for replicas sharing state), through SQLAlchemy Core
-so no query is written twice. Every method is synchronous and short; the bot runs them in a worker
-thread through `Storage.call`, which also turns an unreachable database into a logged, degraded
-mode instead of an error for the person asking.
+so no query is written twice. Every method is synchronous and short; the bot runs them through
+`Storage.call` on the storage's own small pool of threads (never the event loop's default executor,
+so a stalled database cannot hold up knowledge reloads), which also turns an unreachable or frozen
+database into a logged, degraded mode instead of an error for the person asking:
+
+- a read waits at most `statement_timeout` seconds, then answers None ("storage is unavailable");
+- a background write (feedback, a missed question) waits in a bounded queue while the database is
+  away and is stored when it is back; when the queue is full the oldest pending write is dropped,
+  counted and logged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import hmac
 import logging
+import os
+import re
 import secrets
 import threading
+import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, RowMapping
 
 from bot.digests.schedule import Schedule
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.storage import tables
 from bot.storage.migrations import migrate
 from knowledge.models import Language, Theme
@@ -36,10 +49,28 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 MAX_QUESTION_CHARS = 1000
-STATEMENT_TIMEOUT_MS = 15_000
+MAX_KEY_CHARS = 200
 UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, OSError)
 """Errors that mean "the database cannot be reached right now", as opposed to a failing query."""
 _SALT_KEY = "user_hash_salt"
+HOUSEKEEPING_EVERY = 600.0
+"""Seconds between sweeps of expired rows (missed questions past retention, old delivery keys)."""
+WRITE_RETRY_MAX = 10.0
+"""Longest pause, in seconds, between two tries of a pending write while the database is away."""
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""NUL (PostgreSQL refuses it in text) and lone surrogates (no encoding can store them)."""
+
+
+def clean_text(value: str) -> str:
+    """Text any database accepts: NUL dropped, a lone surrogate (from a JSON escape) made U+FFFD."""
+    return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value)
+
+
+def background_write(method: Callable[P, T]) -> Callable[P, T]:
+    """Mark a storage method as a write nobody waits for: `Storage.call` queues it (bounded) while the
+    database is away instead of failing it, and stores it once the database is back."""
+    method.background_write = True  # type: ignore[attr-defined]
+    return method
 
 
 def database_url(url: str) -> str:
@@ -50,7 +81,9 @@ def database_url(url: str) -> str:
     return url
 
 
-def create_engine(url: str, connect_timeout: float = 5.0) -> Engine:
+def create_engine(
+    url: str, connect_timeout: float = 5.0, statement_timeout: float = 5.0, pool_size: int = 5
+) -> Engine:
     """Engines hide bound parameters from errors: they hold users' questions, which must not be logged."""
     parsed = sa.make_url(database_url(url))
     if parsed.get_backend_name() == "sqlite":
@@ -62,18 +95,24 @@ def create_engine(url: str, connect_timeout: float = 5.0) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         connect_args["connect_timeout"] = max(1, round(connect_timeout))
     engine = sa.create_engine(
-        parsed, connect_args=connect_args, pool_pre_ping=True, pool_size=5, hide_parameters=True
+        parsed,
+        connect_args=connect_args,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=2,
+        hide_parameters=True,
     )
     if parsed.get_backend_name() == "postgresql":
+        milliseconds = max(1, round(statement_timeout * 1000))
+
+        def _postgres_connect(dbapi_connection: Any, _record: Any) -> None:
+            """Bound every statement, so a database that accepts connections but stalls frees the thread."""
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET statement_timeout = {milliseconds}")
+            dbapi_connection.commit()
+
         sa.event.listen(engine, "connect", _postgres_connect)
     return engine
-
-
-def _postgres_connect(dbapi_connection: Any, _record: Any) -> None:
-    """Bound every statement, so a database that accepts connections but stalls frees the worker thread."""
-    with dbapi_connection.cursor() as cursor:
-        cursor.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
-    dbapi_connection.commit()
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -139,17 +178,68 @@ def _subscription(row: RowMapping) -> Subscription:
     )
 
 
+class _Seen(Exception):
+    """A delivery key is already claimed: roll the claim's transaction back."""
+
+
+@dataclass
+class _PendingWrite:
+    operation: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    done: asyncio.Future[Any]
+    tries: int = field(default=0)
+
+
 class Storage:
-    def __init__(self, url: str, *, user_salt: str | None = None, connect_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        user_salt: str | None = None,
+        connect_timeout: float = 5.0,
+        statement_timeout: float = 5.0,
+        workers: int = 4,
+        max_pending_writes: int = 1000,
+        retention: timedelta | None = None,
+    ) -> None:
         """Nothing connects here: the schema is created or upgraded on first use, so a database that
-        is down at start-up only delays storage, never the bot."""
-        self.engine = create_engine(url, connect_timeout)
+        is down at start-up only delays storage, never the bot.
+
+        `workers` threads run the database work (the connection pool has as many connections, so a
+        worker never waits for one); `statement_timeout` bounds each statement on PostgreSQL and how
+        long a read waits; `max_pending_writes` bounds the writes queued while the database is away;
+        `retention` is how long missed questions are kept."""
+        self.engine = create_engine(url, connect_timeout, statement_timeout, pool_size=workers)
+        self.connect_timeout = connect_timeout
+        self.statement_timeout = statement_timeout
+        self.max_pending_writes = max_pending_writes
+        self.retention = retention
         self._salt = user_salt
         self._ready = False
         self._lock = threading.Lock()
         self.available = True
+        self._executor = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="storage")
+        self._write_slots = max(1, workers - 1)
+        """Writers at once: one worker always stays free for the reads people wait on."""
+        self._pending: deque[_PendingWrite] = deque()
+        self._writers: set[asyncio.Task[None]] = set()
+        self.dropped_writes = 0
+        self._next_housekeeping = 0.0
+
+    @property
+    def shared(self) -> bool:
+        """True when several bot processes can share this database (PostgreSQL, not a SQLite file)."""
+        return self.engine.url.get_backend_name() != "sqlite"
+
+    @property
+    def pending_writes(self) -> int:
+        return len(self._pending)
 
     def close(self) -> None:
+        if self._pending:
+            log.warning("%d pending writes were not stored before closing the database", len(self._pending))
+        self._executor.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
 
     def describe(self) -> str:
@@ -170,29 +260,107 @@ class Storage:
                 self._ready = True
 
     async def call(self, operation: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
-        """Run a storage method in a worker thread; if the database fails, log and return None.
+        """Run a storage method on the storage's threads; if the database fails, log and return None.
 
+        A read waits at most `statement_timeout` seconds: a frozen database is "unavailable", not a
+        hang. A background write is queued (see `background_write`) and waited for at most
+        `connect_timeout` seconds; it stays queued after that, and is stored once the database is back.
         An unreachable database is logged once per outage (and its return once); any other database
         error is logged with its traceback each time, since it is a bug rather than weather.
         """
+        if getattr(operation, "background_write", False):
+            return await self._queue_write(operation, args, kwargs)
+        loop = asyncio.get_running_loop()
+        future = self._executor.submit(operation, *args, **kwargs)
         try:
-            result = await asyncio.to_thread(operation, *args, **kwargs)
+            # asyncio.timeout, not wait_for: wait_for can swallow a cancellation that races the result
+            async with asyncio.timeout(self.statement_timeout):
+                result = await asyncio.wrap_future(future, loop=loop)
+        except TimeoutError:
+            future.cancel()  # still queued: never run it; running: its statement_timeout ends it
+            self._unavailable(f"no answer within {self.statement_timeout:g} s")
+            return None
         except UNAVAILABLE as error:
-            if self.available:
-                log.error(
-                    "database unavailable (%s): feedback and missed questions are not stored and "
-                    "digests are paused until it is back",
-                    str(error).splitlines()[0],
-                )
-            self.available = False
+            self._unavailable(str(error).splitlines()[0] if str(error) else type(error).__name__)
             return None
         except sa.exc.SQLAlchemyError:
             log.exception("storage operation %s failed", getattr(operation, "__name__", operation))
             return None
+        self._reachable()
+        return result
+
+    def _unavailable(self, reason: str) -> None:
+        if self.available:
+            log.error(
+                "database unavailable (%s): feedback and missed questions wait in memory (at most %d) and "
+                "digests are paused until it is back",
+                reason,
+                self.max_pending_writes,
+            )
+        self.available = False
+
+    def _reachable(self) -> None:
         if not self.available:
             log.warning("database reachable again: storing feedback and posting digests")
         self.available = True
-        return result
+
+    async def _queue_write(
+        self, operation: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> T | None:
+        loop = asyncio.get_running_loop()
+        if len(self._pending) >= self.max_pending_writes:
+            oldest = self._pending.popleft()
+            if not oldest.done.done():
+                oldest.done.set_result(None)
+            self.dropped_writes += 1
+            if self.dropped_writes == 1 or self.dropped_writes % 100 == 0:
+                log.warning(
+                    "%d pending database writes dropped so far (oldest first): more than %d were waiting "
+                    "for the database",
+                    self.dropped_writes,
+                    self.max_pending_writes,
+                )
+        pending = _PendingWrite(operation, args, kwargs, loop.create_future())
+        self._pending.append(pending)
+        if len(self._writers) < self._write_slots:
+            writer = loop.create_task(self._write_pending(), name="storage-writer")
+            self._writers.add(writer)
+            writer.add_done_callback(self._writers.discard)
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                return cast(T | None, await asyncio.shield(pending.done))
+        except TimeoutError:
+            return None  # still queued: stored when the database answers again
+
+    async def _write_pending(self) -> None:
+        """Store queued writes in order; while the database is away, keep them and try again."""
+        loop = asyncio.get_running_loop()
+        pause = 0.1
+        while self._pending:
+            pending = self._pending.popleft()
+            if pending.done.done():
+                continue
+            try:
+                result = await loop.run_in_executor(
+                    self._executor,
+                    lambda p=pending: p.operation(*p.args, **p.kwargs),  # type: ignore[misc]
+                )
+            except UNAVAILABLE as error:
+                self._unavailable(str(error).splitlines()[0] if str(error) else type(error).__name__)
+                self._pending.appendleft(pending)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, WRITE_RETRY_MAX)
+                continue
+            except sa.exc.SQLAlchemyError:
+                name = getattr(pending.operation, "__name__", pending.operation)
+                log.exception("storage operation %s failed", name)
+                result = None
+            except RuntimeError:  # the executor was shut down: the storage is closed
+                return
+            pause = 0.1
+            self._reachable()
+            if not pending.done.done():
+                pending.done.set_result(result)
 
     # -- privacy
 
@@ -203,18 +371,83 @@ class Storage:
         return hmac.new(key, f"{platform}\0{user}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def _database_salt(self) -> str:
+        """The database's own salt, created by the first process to need it: an insert that does nothing
+        when another process (or thread) got there first, then a read of whichever salt won."""
         self.prepare()
+        create = self._insert(tables.meta).values(key=_SALT_KEY, value=secrets.token_hex(16))
         select = sa.select(tables.meta.c.value).where(tables.meta.c.key == _SALT_KEY)
         with self.engine.begin() as connection:
-            salt = connection.execute(select).scalar()
-            if salt is None:
-                salt = secrets.token_hex(16)
-                connection.execute(sa.insert(tables.meta).values(key=_SALT_KEY, value=salt))
+            connection.execute(create.on_conflict_do_nothing(index_elements=["key"]))
+        with self.engine.connect() as connection:
+            salt = str(connection.execute(select).scalar_one())
         self._salt = salt
         return salt
 
+    def _insert(self, table: sa.Table) -> Any:
+        """An INSERT that can say ON CONFLICT DO NOTHING, in the engine's dialect."""
+        if self.engine.dialect.name == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    # -- deliveries already handled (shared by replicas)
+
+    def first_delivery(self, keys: Iterable[str], now: datetime, ttl: timedelta) -> bool:
+        """True, and remember every key for `ttl`, unless any key was claimed before and has not expired.
+
+        Each key is a row claimed by the INSERT that creates it, in one transaction: of two processes
+        handed the same delivery at once, the second waits for the first's commit, finds the row, and
+        rolls its own keys back. Keys are taken in sorted order, so two claims never deadlock.
+        """
+        self.prepare()
+        wanted = sorted({key[:MAX_KEY_CHARS] for key in keys if key})
+        if not wanted:
+            return True
+        table = tables.deliveries
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(sa.delete(table).where(table.c.key.in_(wanted), table.c.expires_at <= now))
+                for key in wanted:
+                    claim = self._insert(table).values(key=key, expires_at=now + ttl)
+                    claim = claim.on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
+                    if connection.execute(claim).first() is None:  # rowcount is -1 here on psycopg
+                        raise _Seen(key)
+        except _Seen:
+            return False
+        self._housekeeping(now)
+        return True
+
+    def forget_delivery(self, keys: Iterable[str]) -> None:
+        """Let a later retry through: the first attempt could not deliver its answer."""
+        self.prepare()
+        wanted = sorted({key[:MAX_KEY_CHARS] for key in keys if key})
+        if wanted:
+            with self.engine.begin() as connection:
+                connection.execute(sa.delete(tables.deliveries).where(tables.deliveries.c.key.in_(wanted)))
+
+    def _housekeeping(self, now: datetime) -> None:
+        """Now and then: drop expired delivery keys and missed questions past their retention."""
+        if time.monotonic() < self._next_housekeeping:
+            return
+        self._next_housekeeping = time.monotonic() + HOUSEKEEPING_EVERY
+        self.expire(now)
+
+    def expire(self, now: datetime) -> int:
+        """Delete expired delivery keys and missed questions older than the retention; returns how many
+        missed questions went."""
+        self.prepare()
+        removed = 0
+        with self.engine.begin() as connection:
+            connection.execute(sa.delete(tables.deliveries).where(tables.deliveries.c.expires_at <= now))
+            if self.retention is not None:
+                old = tables.unanswered.c.created_at < now - self.retention
+                removed = connection.execute(sa.delete(tables.unanswered).where(old)).rowcount
+        if removed:
+            log.info("removed %d missed questions older than the retention period", removed)
+        return removed
+
     # -- feedback and missed questions
 
+    @background_write
     def record_feedback(self, fact_id: str, up: bool, platform: str, user: str | None, at: datetime) -> None:
         self.prepare()
         user_hash = self.user_hash(platform, user) if user else None
@@ -238,20 +471,23 @@ class Storage:
                 )
             )
 
+    @background_write
     def record_unanswered(
         self, question: str, language: Language, platform: str, suggestions: list[str], at: datetime
     ) -> None:
+        """Store a question the bot could not answer, cleaned of what no database can hold."""
         self.prepare()
         with self.engine.begin() as connection:
             connection.execute(
                 sa.insert(tables.unanswered).values(
                     created_at=at,
-                    platform=platform,
+                    platform=clean_text(platform),
                     language=language,
-                    question=question[:MAX_QUESTION_CHARS],
-                    suggestions=suggestions,
+                    question=clean_text(question)[:MAX_QUESTION_CHARS],
+                    suggestions=[clean_text(s) for s in suggestions],
                 )
             )
+        self._housekeeping(at)
 
     def fact_votes(self) -> list[FactVotes]:
         self.prepare()
@@ -437,5 +673,40 @@ class Storage:
 
 def open_storage(settings: Settings) -> Storage:
     """The storage the settings describe (DATABASE_URL, or a SQLite file in DATA_DIR)."""
-    salt = settings.user_hash_salt.get_secret_value() if settings.user_hash_salt else None
-    return Storage(settings.database, user_salt=salt, connect_timeout=settings.database_connect_timeout)
+    return Storage(
+        settings.database,
+        user_salt=configured_salt(settings),
+        connect_timeout=settings.database_connect_timeout,
+        statement_timeout=settings.database_statement_timeout,
+        workers=settings.database_workers,
+        max_pending_writes=settings.database_max_pending_writes,
+        retention=timedelta(days=settings.gaps_retention_days),
+    )
+
+
+def configured_salt(settings: Settings) -> str | None:
+    """The salt for user hashes from outside the database: USER_HASH_SALT, or USER_HASH_SALT_FILE (created
+    with a random salt, readable only by its owner, when it does not exist yet); None when neither is set."""
+    if settings.user_hash_salt is not None:
+        return settings.user_hash_salt.get_secret_value()
+    path = settings.user_hash_salt_file
+    if path is None:
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise SettingsError(f"USER_HASH_SALT_FILE: cannot create {path}: {error.strerror}") from None
+    else:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as created:
+            created.write(secrets.token_hex(32) + "\n")
+        log.info("created a new salt for user hashes in %s", path)
+    try:
+        salt = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise SettingsError(f"USER_HASH_SALT_FILE: cannot read {path}: {error}") from None
+    if not salt:
+        raise SettingsError(f"USER_HASH_SALT_FILE: {path} is empty")
+    return salt

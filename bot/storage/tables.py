@@ -94,3 +94,13 @@ unanswered = sa.Table(
     sa.Column("suggestions", sa.JSON, nullable=False),
     sa.Index("ix_unanswered_created", "created_at"),
 )
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Index("ix_deliveries_expires", "expires_at"),
+)
+"""Platform deliveries already handled (Slack event ids, trigger ids), shared by every replica: a row is
+claimed by the INSERT that creates it, so of two replicas handed the same delivery only one answers."""

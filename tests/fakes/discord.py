@@ -192,6 +192,9 @@ class FakeDiscord:
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.rate_limits: list[RateLimit] = []
         self.failures: dict[tuple[str, str], int] = {}
+        self.created: list[dict[str, Any]] = []
+        """Messages the fake created in channels (a send with an enforced nonce seen before creates none)."""
+        self.nonces: dict[tuple[str, str], dict[str, Any]] = {}
         self.sockets: dict[int, web.WebSocketResponse] = {}
         self._seq: dict[int, int] = {}
         self._ids = itertools.count(910000000000000000)
@@ -371,7 +374,15 @@ class FakeDiscord:
         if parts[0] == "applications" and parts[-1] == "commands":
             return self._commands(method, "/".join(parts[2:-1]) or "global", body)
         if parts[0] == "channels" and parts[-1] == "messages" and method == "POST":
-            return self._json(self._message_from(parts[1], body))
+            nonce = (body or {}).get("nonce")
+            if nonce and (body or {}).get("enforce_nonce") and (parts[1], nonce) in self.nonces:
+                return self._json(self.nonces[(parts[1], nonce)])  # Discord: the first message again
+            created = self._message_from(parts[1], body)
+            self.created.append(created)
+            if nonce:
+                created["nonce"] = nonce
+                self.nonces[(parts[1], nonce)] = created
+            return self._json(created)
         if parts[0] == "interactions" and parts[-1] == "callback":
             return self._json(self._callback(parts[1], body))
         if parts[0] == "webhooks" and method in ("POST", "PATCH"):

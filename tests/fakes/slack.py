@@ -7,6 +7,8 @@ out the websocket), so tests assert on exactly what the adapter sent to Slack.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import itertools
 import json
 import time
@@ -57,6 +59,8 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.responses: list[tuple[str, dict[str, Any]]] = []
+        self.response_statuses: dict[str, list[int]] = defaultdict(list)
+        self._failing_responses: dict[str, deque[int]] = defaultdict(deque)
         self.acks: list[dict[str, Any]] = []
         self.users: dict[str, dict[str, Any]] = {
             USER_ID: _user(USER_ID),
@@ -64,6 +68,13 @@ class FakeSlack:
             OWNER_ID: _user(OWNER_ID, owner=True),
         }
         self.connections = 0
+        self.held: dict[str, asyncio.Event] = {}
+        """Methods whose calls are accepted and recorded at once but answered only when the event is set
+        (a slow Slack, or one whose answer never reaches a bot killed meanwhile)."""
+        self.waiting = 0
+        """Calls accepted and held, not yet answered."""
+        self.history: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        """Per channel, the messages Slack accepted, oldest first, as conversations.history returns them."""
         self._canned: dict[str, deque[Canned]] = defaultdict(deque)
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
@@ -105,6 +116,10 @@ class FakeSlack:
         """The next call of `method` gets this answer instead of the normal one."""
         self._canned[method].append(Canned(status, body, headers or {}))
 
+    def fail_next_response(self, key: str, status: int) -> None:
+        """The next post to response_url `key` gets this HTTP status (and is not taken)."""
+        self._failing_responses[key].append(status)
+
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
 
@@ -142,7 +157,7 @@ class FakeSlack:
         else:
             params = dict(parse_qsl(raw))
         params.update(request.query)
-        for key in ("blocks",):
+        for key in ("blocks", "metadata"):
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
         return params
@@ -166,7 +181,18 @@ class FakeSlack:
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
         if method == "chat.postMessage":
             ts = f"1764700000.{next(self._ts):06d}"
-            return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": {"ts": ts}}
+            message = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "ts": ts}
+            message.update({k: params[k] for k in ("text", "blocks", "thread_ts") if params.get(k)})
+            if isinstance(params.get("metadata"), dict):
+                message["metadata"] = params["metadata"]
+            self.history[str(params.get("channel"))].append(message)
+            return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": message}
+        if method == "conversations.history":
+            messages = list(reversed(self.history.get(str(params.get("channel")), [])))
+            if str(params.get("include_all_metadata")).lower() not in ("true", "1"):
+                messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
+            limit = int(params.get("limit") or 100)
+            return {"ok": True, "messages": messages[:limit], "has_more": len(messages) > limit}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"1764700000.{next(self._ts):06d}"}
         return {"ok": True}
@@ -185,10 +211,25 @@ class FakeSlack:
         body = self._answer(method, params)
         self.calls.append(Call(method, params, 200, bool(body["ok"])))
         await self._notify()
+        gate = self.held.get(method)
+        if gate is not None:
+            self.waiting += 1
+            await self._notify()
+            try:
+                await gate.wait()
+            finally:
+                self.waiting -= 1
         return web.json_response(body)
 
     async def _response_url(self, request: web.Request) -> web.Response:
-        self.responses.append((request.match_info["key"], await request.json()))
+        key = request.match_info["key"]
+        if self._failing_responses[key]:
+            status = self._failing_responses[key].popleft()
+            self.response_statuses[key].append(status)
+            await self._notify()
+            return web.Response(text="failed", status=status)
+        self.responses.append((key, await request.json()))
+        self.response_statuses[key].append(200)
         await self._notify()
         return web.Response(text="ok")
 
@@ -230,6 +271,12 @@ def slack_settings(slack: FakeSlack, **extra: Any) -> Settings:
 # -- what Slack sends to the app ----------------------------------------------------------------
 
 _event_ids = itertools.count(1)
+_trigger_ids = itertools.count(1)
+
+
+def next_trigger_id() -> str:
+    """Slack gives every slash command and click its own trigger id, as these builders do."""
+    return f"1764690000.{next(_trigger_ids):06d}.abcdef"
 
 
 async def wait_healthy(
@@ -247,9 +294,12 @@ async def wait_healthy(
     raise AssertionError("the bot stopped before serving")
 
 
-def sign(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
-    """The headers Slack signs an HTTP request with."""
+def sign(body: str | bytes, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
+    """The headers Slack signs an HTTP request with (over the exact bytes, when given bytes)."""
     stamp = str(int(time.time()) if timestamp is None else timestamp)
+    if isinstance(body, bytes):
+        digest = hmac.new(secret.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256)
+        return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": "v0=" + digest.hexdigest()}
     signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
     assert signature is not None
     return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
@@ -319,7 +369,7 @@ def slash_command(command: str, text: str, response_url: str, user: str = USER_I
         "text": text,
         "api_app_id": "A0KEYNOTE",
         "response_url": response_url,
-        "trigger_id": "1.2.3",
+        "trigger_id": next_trigger_id(),
     }
 
 
@@ -345,7 +395,7 @@ def block_actions(
         "user": {"id": user, "team_id": TEAM_ID},
         "api_app_id": "A0KEYNOTE",
         "token": "unused",
-        "trigger_id": "1.2.4",
+        "trigger_id": next_trigger_id(),
         "channel": {"id": channel, "name": "general"},
         "response_url": response_url,
         "actions": [
