@@ -23,4 +23,7 @@ WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["keynote-bot", "health"]
+# Starts BOT_PLATFORM: the console by default, which needs `docker run -it` (or piped input with -i).
+# Without either, and for Slack or Discord without BOT_PLATFORM and their tokens (docker run --env-file
+# .env, see .env.example), it names what to set and exits 2 instead of ending silently.
 CMD ["keynote-bot", "run"]

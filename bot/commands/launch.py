@@ -41,7 +41,12 @@ def launch_card(knowledge: Knowledge, launch: Launch, language: Language) -> Rep
     )
 
 
+LIST_BUTTONS = 25
+"""A button per launch in the list, up to what Slack's and Discord's messages hold."""
+
+
 def launch_list(knowledge: Knowledge, language: Language) -> Reply:
+    """Every launch by theme, each a button (a number in the console) that opens its card."""
     return Reply(
         kind="launches",
         language=language,
@@ -53,6 +58,10 @@ def launch_list(knowledge: Knowledge, language: Language) -> Reply:
             language,
         ),
         source=text("launches_hint", language),
+        buttons=[
+            Button(label=launch.name, action="launch", value=tagged(launch.id, language))
+            for launch in list(knowledge.launches.values())[:LIST_BUTTONS]
+        ],
     )
 
 
