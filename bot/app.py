@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.commands import COMMANDS, Command, nearest
 from bot.commands.ask import answer_reply, small_talk_reply
@@ -36,6 +38,29 @@ _MENTION = re.compile(r"<[@#!&][^>]*>")
 """Slack and Discord user, channel and role mentions: never stored with a missed question."""
 
 
+@dataclass(frozen=True)
+class Asked:
+    """What became of one question: what metrics count and the curators' console charts.
+
+    `question` is the user's words (mentions masked): an observer that exports or logs must not use it.
+    """
+
+    platform: str
+    language: Language
+    outcome: Literal["answered", "declined", "small_talk"]
+    question: str
+    fact_id: str | None
+    pack: str | None
+    confidence: float
+    follow_up: bool
+    seconds: float
+    at: datetime
+
+
+Observer = Callable[[Asked], None]
+"""Told of every question after it is answered; must be quick and never raise (it is logged if it does)."""
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -47,16 +72,19 @@ class Bot:
         storage: Storage | None = None,
         clock: Callable[[], datetime] = _utcnow,
         commands: tuple[Command, ...] = COMMANDS,
+        observers: Sequence[Observer] = (),
     ) -> None:
         """`storage` keeps subscriptions, feedback and missed questions; without it the bot still
         answers, and says subscriptions are unavailable. `clock` returns aware datetimes (tests set it).
-        `commands` is the command table (tests swap in a failing one)."""
+        `commands` is the command table (tests swap in a failing one); `observers` are told of every
+        question (metrics, the curators' console)."""
         self.live = live
         self.storage = storage
         self.clock = clock
         self.commands = commands
         self._by_name = {command.name: command for command in commands}
         self.conversations = Conversations()
+        self.observers = list(observers)
         self._writes: set[asyncio.Task[Any]] = set()
 
     async def message(self, raw: str, ctx: Context = LOCAL) -> Reply:
@@ -121,7 +149,9 @@ class Bot:
             return Reply.error(text("empty_question", language, example=example), language)
         if len(question) > MAX_QUESTION:
             return Reply.error(text("too_long", language, length=len(question), limit=MAX_QUESTION), language)
+        started = time.perf_counter()
         answer = self.answer(question, ctx)
+        self._observe(answer, ctx, _MENTION.sub("@…", question).strip(), time.perf_counter() - started)
         if answer.small_talk is not None:
             return small_talk_reply(answer.language)
         if not answer.answered and self.storage is not None:
@@ -135,6 +165,30 @@ class Bot:
                 self.clock(),
             )
         return answer_reply(answer)
+
+    def _observe(self, answer: Answer, ctx: Context, question: str, seconds: float) -> None:
+        if not self.observers:
+            return
+        outcome: Literal["answered", "declined", "small_talk"] = (
+            "small_talk" if answer.small_talk else "answered" if answer.answered else "declined"
+        )
+        asked = Asked(
+            platform=ctx.platform,
+            language=answer.language,
+            outcome=outcome,
+            question=question,
+            fact_id=answer.fact.id if answer.fact else None,
+            pack=answer.pack,
+            confidence=answer.confidence,
+            follow_up=answer.follow_up,
+            seconds=seconds,
+            at=self.clock(),
+        )
+        for observer in self.observers:
+            try:
+                observer(asked)
+            except Exception:
+                log.exception("an observer failed on a question from %s", ctx.platform)
 
     def answer(self, question: str, ctx: Context = LOCAL) -> Answer:
         """The matcher's answer, as a follow-up in the asker's conversation, which it then moves on."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import Bot
+from bot.app import Asked, Bot
 from bot.context import Context
 from bot.storage import Storage
 from knowledge.kinds import asked_kinds, counted, given_kinds
@@ -183,3 +183,22 @@ async def test_a_conversation_forgets_its_topic_after_ten_minutes(bot: Bot) -> N
     clock.advance(minutes=11)
     reply = await timed.message("what about its memory bandwidth?", ada)
     assert reply.kind == "abstain"
+
+
+async def test_observers_are_told_what_became_of_each_question(bot: Bot) -> None:
+    seen: list[Asked] = []
+    observed = Bot(bot.live, observers=[seen.append])
+    await observed.message("<@U0ABC> how many cores does Graviton5 have?", Context(platform="slack"))
+    await observed.message("what's the stock price of amazon?")
+    await observed.message("thanks!")
+    assert [a.outcome for a in seen] == ["answered", "declined", "small_talk"]
+    assert seen[0].fact_id == "graviton5-cores" and seen[0].pack == "reinvent-2025-infrastructure"
+    assert seen[0].platform == "slack" and "U0ABC" not in seen[0].question, "mentions are masked"
+
+
+async def test_a_failing_observer_never_costs_the_answer(bot: Bot) -> None:
+    def broken(asked: Asked) -> None:
+        raise RuntimeError("observer down")
+
+    reply = await Bot(bot.live, observers=[broken]).message("how many cores does Graviton5 have?")
+    assert reply.kind == "answer" and "192" in reply.plain_text()
