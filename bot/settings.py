@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     knowledge_dir: Path | None = None
     knowledge_poll_seconds: float = Field(default=2.0, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    host: str = "0.0.0.0"
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    rate_limit_per_minute: int = Field(default=20, ge=0)
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    web_token: SecretStr | None = None
+    web_enabled: bool = False
     data_dir: Path = Path("data")
     database_url: str | None = None
     database_connect_timeout: float = Field(default=5.0, gt=0)
