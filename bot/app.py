@@ -21,7 +21,7 @@ from bot.context import Context
 from bot.conversations import Conversations
 from bot.live import LiveKnowledge
 from bot.replies import ActionId, Reply, untagged
-from bot.texts import text
+from bot.texts import examples, keynote_name, text
 from knowledge.language import detect_language
 from knowledge.matcher import Answer
 from knowledge.models import Language
@@ -144,16 +144,18 @@ class Bot:
 
     def ask(self, question: str, ctx: Context = LOCAL) -> Reply:
         language = detect_language(question)
+        knowledge = self.live.current.knowledge
         if not question.strip():
-            example = "How many cores does Graviton5 have?" if language == "en" else "Graviton5有多少个核心？"
-            return Reply.error(text("empty_question", language, example=example), language)
+            example = next(iter(examples(knowledge, language)), "")
+            keynote = keynote_name(knowledge, language)
+            return Reply.error(text("empty_question", language, keynote=keynote, example=example), language)
         if len(question) > MAX_QUESTION:
             return Reply.error(text("too_long", language, length=len(question), limit=MAX_QUESTION), language)
         started = time.perf_counter()
         answer = self.answer(question, ctx)
         self._observe(answer, ctx, _MENTION.sub("@…", question).strip(), time.perf_counter() - started)
         if answer.small_talk is not None:
-            return small_talk_reply(answer.language)
+            return small_talk_reply(knowledge, answer.language)
         if not answer.answered and self.storage is not None:
             suggestions = [suggestion.fact_id for suggestion in answer.suggestions]
             self._store(
@@ -164,7 +166,7 @@ class Bot:
                 suggestions,
                 self.clock(),
             )
-        return answer_reply(answer)
+        return answer_reply(answer, knowledge)
 
     def _observe(self, answer: Answer, ctx: Context, question: str, seconds: float) -> None:
         if not self.observers:

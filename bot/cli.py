@@ -8,7 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
                 help='with --json: lines are {"conversation": ID, "question": TEXT}, one ID per conversation',
             )
     commands.add_parser("check", help="validate the knowledge; exit 1 on errors")
+    pack = commands.add_parser("new-pack", help="start a pack: pack.yaml, an example fact and launch")
+    pack.add_argument("directory", type=Path)
+    pack.add_argument("--id", required=True, help="the pack's id, e.g. galaxy-devcon-2031")
+    pack.add_argument("--title", required=True, help='the keynote, e.g. "Galaxy DevCon 2031 opening keynote"')
+    pack.add_argument("--event", help="the conference (default: the title)")
+    pack.add_argument("--date", type=date.fromisoformat, help="YYYY-MM-DD, when a source gives it")
     schema = commands.add_parser("schema", help="write knowledge/schema.json from the models")
     schema.add_argument("--check", action="store_true", help="exit 1 if the file is out of date")
     gaps = commands.add_parser("gaps", help="for curators: frequent unanswered questions and most 👎 facts")
@@ -127,6 +133,7 @@ def _ask_json(bot: Bot, conversations: bool) -> int:
             "language": answer.language,
             "small_talk": answer.small_talk is not None,
             "follow_up": answer.follow_up,
+            "pack": answer.pack if answer.answered else None,
         }
         out.write(_json_line(record))
         out.flush()
@@ -276,7 +283,22 @@ def _log_level(args: argparse.Namespace, settings: Settings) -> str:
     return settings.log_level if serving or "log_level" in settings.model_fields_set else "WARNING"
 
 
+def _new_pack(args: argparse.Namespace) -> int:
+    from knowledge.scaffold import ScaffoldError, new_pack
+
+    try:
+        written = new_pack(args.directory, args.id, args.title, args.event, args.date)
+    except ScaffoldError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print("wrote " + ", ".join(str(path) for path in written))
+    print(f"next: edit {args.directory}/facts.yaml, then KNOWLEDGE_DIR={args.directory} python -m bot check")
+    return 0
+
+
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "new-pack":
+        return _new_pack(args)
     if args.command == "check":
         return _check(settings)
     if args.command == "schema":

@@ -1,28 +1,33 @@
-"""The bot's own words in both languages, so every reply follows the language of the question."""
+"""The bot's own words in both languages, so every reply follows the language of the question.
+
+No event, product or speaker is named here: what names the keynote (its event, title, themes and
+example questions) comes from the knowledge pack.
+"""
 
 from __future__ import annotations
 
-from knowledge.models import Language, Status, Theme
+from knowledge.loader import Knowledge
+from knowledge.models import Language, Status
 
 _TEXTS: dict[str, tuple[str, str]] = {
     "source": ("Keynote {timestamp}", "主题演讲 {timestamp}"),
     "dont_know": (
-        "I don't know that from the keynote.",
-        "主题演讲里没有找到这个问题的答案。",
+        "I don't know that from {keynote}.",
+        "{keynote}里没有找到这个问题的答案。",
     ),
     "did_you_mean": ("Did you mean:", "你是不是想问："),
     "part_unknown": (
-        "“{part}”: I don't know that part from the keynote.",
-        "“{part}”：主题演讲里没有找到这部分的答案。",
+        "“{part}”: I don't know that part from {keynote}.",
+        "“{part}”：{keynote}里没有找到这部分的答案。",
     ),
     "small_talk": (
-        "Hi! I answer questions about the keynote from curated facts. Ask me anything about it, "
+        "Hi! I answer questions about {keynote} from curated facts. Ask me anything about it, "
         "or type /help to see what I can do. For example:",
-        "你好！我根据整理好的资料回答关于主题演讲的问题。直接提问即可，输入 /help 查看全部功能。例如：",
+        "你好！我根据整理好的资料回答关于{keynote}的问题。直接提问即可，输入 /help 查看全部功能。例如：",
     ),
     "empty_question": (
-        "Ask me a question about the keynote, for example: {example}",
-        "请问一个关于主题演讲的问题，例如：{example}",
+        "Ask me a question about {keynote}, for example: {example}",
+        "请问一个关于{keynote}的问题，例如：{example}",
     ),
     "too_long": (
         "That message is {length:,} characters long; please ask in under {limit:,} characters.",
@@ -30,17 +35,17 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     "launch_unknown": ("No launch called “{name}”.", "没有名为“{name}”的发布。"),
     "launch_closest": ("Closest launches:", "最接近的发布："),
-    "launches_title": ("Launches at the keynote", "主题演讲发布一览"),
+    "launches_title": ("Launches at {keynote}", "{keynote}发布一览"),
     "launches_hint": ("Details: /launch NAME", "详情：/launch 名称"),
     "status": ("Status", "状态"),
     "customers": ("Customers", "客户"),
     "key_facts": ("Key facts", "要点"),
-    "digest_title": ("AWS re:Invent 2025 keynote digest", "AWS re:Invent 2025 主题演讲摘要"),
+    "digest_title": ("{event} keynote digest", "{event} 主题演讲摘要"),
     "digest_unknown_topic": ("No digest topic “{topic}”.", "没有“{topic}”这个摘要主题。"),
     "digest_topics": ("Topics: {topics}", "可选主题：{topics}"),
     "help_title": (
-        "keynote-bot: ask me about the AWS re:Invent 2025 keynote",
-        "keynote-bot：AWS re:Invent 2025 主题演讲问答",
+        "keynote-bot: ask me about the {event} keynote",
+        "keynote-bot：{event} 主题演讲问答",
     ),
     "unknown_command": ("Unknown command /{name}.", "未知命令 /{name}。"),
     "button_expired": (
@@ -155,38 +160,42 @@ _STATUS: dict[Status, tuple[str, str]] = {
     "announced": ("Announced", "已发布"),
 }
 
-THEMES: dict[Theme, tuple[str, str]] = {
-    "compute": ("Compute", "计算"),
-    "serverless": ("Serverless", "无服务器"),
-    "inference": ("Inference", "推理"),
-    "vector-search": ("Vector search", "向量搜索"),
-    "ai-chips": ("AI chips", "AI 芯片"),
-}
-
-
-EXAMPLES: dict[Language, tuple[str, str]] = {
-    "en": ("How many cores does Graviton5 have?", "What is Project Mantle?"),
-    "zh": ("Trainium3的内存带宽是多少？", "S3 Vectors 正式可用了吗？"),
-}
-"""Two questions to try, shown by the small-talk reply."""
-
 
 def text(key: str, language: Language, **values: object) -> str:
     en, zh = _TEXTS[key]
     return (zh if language == "zh" else en).format(**values)
 
 
-def source_line(timestamp: str, speaker: str | None, language: Language) -> str:
-    """Where in the keynote something was said: `Keynote 28:00 · Dave Brown`."""
-    source = text("source", language, timestamp=timestamp)
+def source_line(timestamp: str, speaker: str | None, language: Language, keynote: str | None = None) -> str:
+    """Where in the keynote something was said: `Keynote 28:00 · Dave Brown`, or with several packs
+    `Orbit Summit 2030 keynote 28:00 · Bo Lind`."""
+    source = f"{keynote} {timestamp}" if keynote else text("source", language, timestamp=timestamp)
     return f"{source} · {speaker}" if speaker else source
+
+
+def keynote_name(knowledge: Knowledge, language: Language) -> str:
+    """How a reply refers to what it answers from: "the keynote", or "these keynotes" with several."""
+    if len(knowledge.packs) > 1:
+        return "these keynotes" if language == "en" else "这些主题演讲"
+    return "the keynote" if language == "en" else "主题演讲"
+
+
+def keynote_event(knowledge: Knowledge, language: Language) -> str:
+    """The event (or events) the knowledge is about: `AWS re:Invent 2025`."""
+    return " · ".join(dict.fromkeys(pack.event for pack in knowledge.packs.values()))
+
+
+def examples(knowledge: Knowledge, language: Language, count: int = 2) -> list[str]:
+    """Questions to try, from the packs' examples (commands left out), taking from each pack in turn."""
+    pools = [
+        [q for q in pack.examples.get(language) if not q.startswith("/")] for pack in knowledge.packs.values()
+    ]
+    chosen: list[str] = []
+    for position in range(max((len(pool) for pool in pools), default=0)):
+        chosen.extend(pool[position] for pool in pools if position < len(pool))
+    return chosen[:count]
 
 
 def status_label(status: Status, language: Language) -> str:
     en, zh = _STATUS[status]
-    return zh if language == "zh" else en
-
-
-def theme_label(theme: Theme, language: Language) -> str:
-    en, zh = THEMES[theme]
     return zh if language == "zh" else en

@@ -407,7 +407,7 @@ def _validation_problems(
         loc = list(error["loc"])
         field_path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
         problems.append(
-            Problem(name, _message(error), item_id, field_path or None, line=_line(node, [*at, *loc]))
+            Problem(name, explain(error), item_id, field_path or None, line=_line(node, [*at, *loc]))
         )
     return problems
 
@@ -429,7 +429,8 @@ def _line(node: Any, path: list[Any]) -> int | None:
     return line
 
 
-def _message(error: Mapping[str, Any]) -> str:
+def explain(error: Mapping[str, Any]) -> str:
+    """One of pydantic's errors in words a curator can act on."""
     kind = error["type"]
     loc = error.get("loc") or ()
     last = loc[-1] if loc else None

@@ -28,6 +28,7 @@ import yaml
 
 from bot.replies import Reply
 from bot.storage import Storage, database_url
+from knowledge.loader import BUNDLED_DIR, PACK_FILE
 from tests.skips import skip_or_fail
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -154,6 +155,10 @@ def write_knowledge(directory: Path, cores: int = 192, extra_launch: bool = Fals
     path.write_text(
         yaml.safe_dump({"facts": facts, "launches": launches}, allow_unicode=True), encoding="utf-8"
     )
+    # The bundled pack's description (its themes and their names), without its list of topics.
+    pack = yaml.safe_load((BUNDLED_DIR / PACK_FILE).read_text(encoding="utf-8"))
+    pack.pop("topics", None)
+    (directory / PACK_FILE).write_text(yaml.safe_dump(pack, allow_unicode=True), encoding="utf-8")
     return directory
 
 

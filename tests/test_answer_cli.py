@@ -19,6 +19,7 @@ KEYS = {
     "language",
     "small_talk",
     "follow_up",
+    "pack",
 }
 
 

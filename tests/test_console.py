@@ -18,7 +18,8 @@ from bot.commands.launch import launch_list
 from bot.replies import Button
 from bot.settings import Settings
 from bot.storage import open_storage
-from bot.texts import EXAMPLES, text
+from bot.texts import examples, text
+from knowledge.loader import BUNDLED_DIR, load_knowledge
 from tests.conftest import run_bot, write_fact
 from tests.failing import QUESTION, assert_logged_without_the_question, failing_bot
 
@@ -81,7 +82,9 @@ def test_piped_output_is_plain_text_one_line_per_line() -> None:
     assert "\x1b[" not in run.stdout, "no colours on a pipe"
     replies = replies_in(run.stdout)
     assert replies[0] == "Graviton5 puts 192 cores in a single package.\nKeynote 28:00 · Dave Brown"
-    assert replies[1].startswith(f"{text('dont_know', 'en')}\n{text('did_you_mean', 'en')}\n  1. ")
+    assert replies[1].startswith(
+        f"{text('dont_know', 'en', keynote='the keynote')}\n{text('did_you_mean', 'en')}\n  1. "
+    )
     assert replies[2].startswith("Trainium3 UltraServer (Announced)\n")
     longest = max(replies[2].splitlines(), key=len)
     assert len(longest) > 120, "a long line is not wrapped at the pipe's 120 columns"
@@ -103,7 +106,7 @@ def test_a_number_with_no_list_showing_gets_a_hint_and_is_not_a_missed_question(
     assert replies[0] == say("no_list", "en")
     assert replies[2] == say("out_of_range", "en", count=3), "the list on screen had three"
     assert replies[-1] == say("no_list", "en"), "/help numbers nothing"
-    assert text("dont_know", "en") not in replies[0] + replies[2] + replies[-1]
+    assert text("dont_know", "en", keynote="the keynote") not in replies[0] + replies[2] + replies[-1]
 
     storage = open_storage(Settings())  # the database the bot just used, in the test's DATA_DIR
     try:
@@ -143,7 +146,8 @@ def test_small_talk_numbers_its_example_questions_where_they_stand() -> None:
     run = run_bot(stdin="hi\n2\n")
     assert run.returncode == 0, run.stderr
     greeting, answer = replies_in(run.stdout)
-    assert greeting.splitlines()[1:] == [f"{n}. {q}" for n, q in enumerate(EXAMPLES["en"], 1)]
+    expected = examples(load_knowledge(BUNDLED_DIR), "en")
+    assert greeting.splitlines()[1:] == [f"{n}. {q}" for n, q in enumerate(expected, 1)]
     assert answer.startswith("Project Mantle")
 
 

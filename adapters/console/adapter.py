@@ -9,7 +9,7 @@ from typing import TextIO
 
 from rich.console import Console
 
-from adapters.console.commands import BANNER, ROLES, Local, parse, say
+from adapters.console.commands import ROLES, Local, banner, parse, say
 from adapters.console.menu import Menu, menu
 from adapters.console.prompt import Prompt, prompting
 from adapters.console.render import render
@@ -117,7 +117,7 @@ class ConsoleAdapter:
 
     async def interact(self) -> None:
         """On a terminal: the banner, then the prompt, until Ctrl-D, Ctrl-C or /quit."""
-        self.console.print(BANNER, style="cyan", highlight=False)
+        self.console.print(banner(self.bot.live.current.knowledge), style="cyan", highlight=False)
         self.console.file = self.console.file  # the terminal itself, not the proxy about to be sys.stdout
         with prompting(self.stdin, self.console.file) as prompt:
             self.prompt = prompt

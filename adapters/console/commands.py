@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.texts import examples
+from knowledge.loader import Knowledge
 from knowledge.models import Language
 
 QUIT = frozenset({"/quit", "/exit"})
@@ -18,12 +20,16 @@ DOWN = frozenset({"-", "👎", "-1"})
 ROLES = {"user": False, "member": False, "manager": True, "admin": True}
 """`/as ROLE`: whether that role may manage the channel (`/reload`, digest subscriptions)."""
 
-BANNER = """keynote-bot: ask about the AWS re:Invent 2025 infrastructure keynote.
-Try: how many cores does Graviton5 have? · Trainium3的内存带宽是多少？
-     /launch trn3 · /digest · /help
-Type a list's number to pick from it; + or - rates an answer; /as user or
+_HOW = """Type a list's number to pick from it; + or - rates an answer; /as user or
 /as manager switches who you are; ↑ recalls a line; /quit or Ctrl-D leaves."""
-"""Shown on a terminal only, within 80 columns."""
+
+
+def banner(knowledge: Knowledge) -> str:
+    """Shown on a terminal only: what the knowledge is about, and questions to try from its packs."""
+    titles = " · ".join(pack.title.en for pack in knowledge.packs.values())
+    tries = " · ".join([*examples(knowledge, "en", count=1), *examples(knowledge, "zh", count=1)])
+    return f"keynote-bot: ask about the {titles}.\nTry: {tries}\n     /launch · /digest · /help\n{_HOW}"
+
 
 _TEXTS: dict[str, tuple[str, str]] = {
     "no_list": (

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from bot.context import Context
 from bot.digests.message import by_theme
 from bot.replies import Button, KeyValue, Reply, Section, tagged
-from bot.texts import THEMES, source_line, status_label, text
+from bot.texts import keynote_name, source_line, status_label, text
 from knowledge.loader import Knowledge
 from knowledge.matcher import Matcher
 from knowledge.models import Language, Launch
@@ -37,8 +37,15 @@ def launch_card(knowledge: Knowledge, launch: Launch, language: Language) -> Rep
             ),
         ],
         fields=fields,
-        source=source_line(launch.timestamp, launch.speaker, language),
+        source=source_line(launch.timestamp, launch.speaker, language, _keynote(knowledge, launch, language)),
     )
+
+
+def _keynote(knowledge: Knowledge, launch: Launch, language: Language) -> str | None:
+    """With several packs, the keynote a launch was announced at."""
+    if len(knowledge.packs) < 2 or launch.id not in knowledge.launch_packs:
+        return None
+    return knowledge.pack_of_launch(launch.id).title.get(language)
 
 
 LIST_BUTTONS = 25
@@ -46,14 +53,14 @@ LIST_BUTTONS = 25
 
 
 def launch_list(knowledge: Knowledge, language: Language) -> Reply:
-    """Every launch by theme, each a button (a number in the console) that opens its card."""
+    """Every launch by keynote and theme, each a button (a number in the console) that opens its card."""
     return Reply(
         kind="launches",
         language=language,
-        title=text("launches_title", language),
+        title=text("launches_title", language, keynote=keynote_name(knowledge, language)),
         sections=by_theme(
             knowledge,
-            THEMES,
+            knowledge.launches.values(),
             lambda launch: f"• {launch.name} ({status_label(launch.status, language)})",
             language,
         ),

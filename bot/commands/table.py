@@ -65,12 +65,12 @@ COMMANDS: tuple[Command, ...] = (
         usage=(
             _usage(
                 "/ask QUESTION",
-                "The same as asking: /ask what is S3 Vectors?",
+                "The same as asking a question",
                 "/ask 问题",
-                "与直接提问相同：/ask S3 Vectors 是什么？",
+                "与直接提问相同",
             ),
         ),
-        option=Option("question", "For example: how many chips in a Trainium3 UltraServer?"),
+        option=Option("question", "Your question about the keynote, in English or Chinese"),
     ),
     Command(
         name="launch",
@@ -79,14 +79,14 @@ COMMANDS: tuple[Command, ...] = (
         usage=(
             _usage(
                 "/launch [NAME]",
-                "A launch's summary card, or the list of launches: /launch trn3",
+                "A launch's summary card (names may be abbreviated or misspelt), or the list of launches",
                 "/launch [名称]",
-                "某个发布的摘要卡片，或全部发布列表：/launch trn3",
+                "某个发布的摘要卡片（名称可缩写或有拼写错误），或全部发布列表",
             ),
         ),
         option=Option(
             "name",
-            "A launch name, for example Graviton5 (leave empty for the list)",
+            "A launch name, typos allowed (leave empty for the list)",
             autocomplete_launches=True,
         ),
     ),
@@ -97,28 +97,28 @@ COMMANDS: tuple[Command, ...] = (
         usage=(
             _usage(
                 "/digest [TOPIC]",
-                "Every launch in one message, optionally one theme: /digest ai chips",
+                "Every launch in one message, optionally one theme or keynote",
                 "/digest [主题]",
-                "一条消息看完全部发布，可按主题筛选：/digest AI 芯片",
+                "一条消息看完全部发布，可按主题或主题演讲筛选",
             ),
             _usage(
                 "/digest subscribe SCHEDULE [TOPIC]",
                 "Post the digest here on a schedule (channel managers):\n"
                 "/digest subscribe weekdays 09:00 tz=Asia/Shanghai\n"
-                "/digest subscribe weekly mon 09:00 ai chips lang=zh\n"
+                "/digest subscribe weekly mon 09:00 TOPIC lang=zh\n"
                 "Schedules: daily HH:MM, weekdays HH:MM, weekly DAY HH:MM, or cron (0 9 * * 1-5)\n"
                 "/digest list · /digest unsubscribe ID",
                 "/digest subscribe 时间表 [主题]",
                 "按时间表在本频道发布摘要（频道管理员）：\n"
                 "/digest subscribe weekdays 09:00 tz=Asia/Shanghai\n"
-                "/digest subscribe weekly mon 09:00 AI 芯片 lang=zh\n"
+                "/digest subscribe weekly mon 09:00 主题 lang=zh\n"
                 "时间表：daily HH:MM、weekdays HH:MM、weekly 星期 HH:MM，或 cron（0 9 * * 1-5）\n"
                 "/digest list · /digest unsubscribe 编号",
             ),
         ),
         option=Option(
             "topic",
-            "A theme such as ai chips (empty for all), or: subscribe daily 09:00 | list | unsubscribe ID",
+            "A theme or keynote (empty for all), or: subscribe daily 09:00 | list | unsubscribe ID",
         ),
     ),
     Command(

@@ -12,10 +12,11 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel
 
+from bot.digests.message import selected
 from bot.replies import Section
 from bot.texts import text
 from knowledge.loader import Knowledge
-from knowledge.models import Language, Theme
+from knowledge.models import Language
 
 MAX_LINES = 10
 MAX_LINE_CHARS = 160
@@ -38,17 +39,17 @@ def _shorten(line: str) -> str:
 
 
 def changes_section(
-    knowledge: Knowledge, previous: Mapping[str, str] | None, theme: Theme | None, language: Language
+    knowledge: Knowledge, previous: Mapping[str, str] | None, topic: str | None, language: Language
 ) -> Section | None:
     """The "new or changed since last time" section, or None on a first digest or when nothing changed.
 
-    With a topic, only that theme's launches and their facts count. A new launch's facts are not
+    With a topic, only its launches and their facts count. A new launch's facts are not
     listed again under it: the launch line says it all.
     """
     if previous is None:
         return None
     current = content_hashes(knowledge)
-    launches = [launch for launch in knowledge.launches.values() if theme is None or launch.theme == theme]
+    launches = selected(knowledge, topic)
     in_theme = {fact_id for launch in launches for fact_id in launch.facts}
     lines: list[str] = []
     covered: set[str] = set()
@@ -62,7 +63,7 @@ def changes_section(
                 f"• {text('change_changed', language)}: {launch.name} — {launch.summary.get(language)}"
             )
     for fact in knowledge.facts.values():
-        if fact.id in covered or (theme is not None and fact.id not in in_theme):
+        if fact.id in covered or (topic is not None and fact.id not in in_theme):
             continue
         key = f"fact:{fact.id}"
         label = (

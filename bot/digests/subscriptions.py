@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.context import Context
-from bot.digests.message import resolve_topic
+from bot.digests.message import resolve_topic, topic_label
 from bot.digests.schedule import Schedule, ScheduleError, parse_schedule
 from bot.replies import Reply, Section
-from bot.texts import text, theme_label
+from bot.texts import text
 from knowledge.language import detect_language
 from knowledge.loader import Knowledge
-from knowledge.models import LANGUAGES, Language, Theme
+from knowledge.models import LANGUAGES, Language
 
 if TYPE_CHECKING:
     from bot.storage import Storage, Subscription
@@ -35,7 +35,7 @@ _WEEKDAYS_ZH = "一二三四五六日"
 @dataclass(frozen=True)
 class SubscribeRequest:
     schedule: Schedule
-    topic: Theme | None
+    topic: str | None
     language: Language
 
 
@@ -61,7 +61,7 @@ def parse_subscribe(words: list[str], knowledge: Knowledge, default_language: La
             raise ScheduleError("sub_option", got=word)
     schedule, topic_words = parse_schedule(rest, timezone)
     topic = " ".join(topic_words)
-    theme: Theme | None = None
+    theme: str | None = None
     if topic:
         theme = resolve_topic(knowledge, topic)
         if theme is None:
@@ -105,7 +105,7 @@ async def subscription_reply(
         return await _subscribe(storage, knowledge, words[1:], ctx, language, now)
     if action == "unsubscribe":
         return await _unsubscribe(storage, words[1:], ctx, language)
-    return await _list(storage, ctx, language)
+    return await _list(storage, knowledge, ctx, language)
 
 
 async def _subscribe(
@@ -138,17 +138,17 @@ async def _subscribe(
         "sub_created",
         language,
         id=created.id,
-        topic=_topic_part(created.topic, language),
+        topic=_topic_part(knowledge, created.topic, language),
         schedule=f"{created.schedule.text} ({created.schedule.timezone})",
         next=format_run(created.next_run, created.schedule.timezone, language),
     )
     return Reply.notice(message, language, private=False)
 
 
-def _topic_part(theme: Theme | None, language: Language) -> str:
-    if theme is None:
+def _topic_part(knowledge: Knowledge, topic: str | None, language: Language) -> str:
+    if topic is None:
         return ""
-    label = theme_label(theme, language)
+    label = topic_label(knowledge, topic, language)
     return f"（{label}）" if language == "zh" else f" on {label}"
 
 
@@ -168,13 +168,13 @@ async def _unsubscribe(storage: Storage, words: list[str], ctx: Context, languag
     return Reply.notice(text("sub_removed", language, id=raw), language, private=False)
 
 
-def _line(subscription: Subscription, language: Language) -> str:
+def _line(knowledge: Knowledge, subscription: Subscription, language: Language) -> str:
     line = text(
         "sub_line",
         language,
         id=subscription.id,
         schedule=f"{subscription.schedule.text} ({subscription.schedule.timezone})",
-        topic=f" · {theme_label(subscription.topic, language)}" if subscription.topic else "",
+        topic=f" · {topic_label(knowledge, subscription.topic, language)}" if subscription.topic else "",
         lang=subscription.language,
         next=format_run(subscription.next_run, subscription.schedule.timezone, language),
     )
@@ -184,7 +184,7 @@ def _line(subscription: Subscription, language: Language) -> str:
     return line
 
 
-async def _list(storage: Storage, ctx: Context, language: Language) -> Reply:
+async def _list(storage: Storage, knowledge: Knowledge, ctx: Context, language: Language) -> Reply:
     assert ctx.channel is not None
     found = await storage.call(storage.subscriptions, ctx.platform, ctx.channel)
     if found is None:
@@ -196,5 +196,5 @@ async def _list(storage: Storage, ctx: Context, language: Language) -> Reply:
         language=language,
         private=True,
         title=text("sub_list_title", language),
-        sections=[Section(text=_line(subscription, language)) for subscription in found],
+        sections=[Section(text=_line(knowledge, subscription, language)) for subscription in found],
     )
