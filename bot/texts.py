@@ -63,6 +63,13 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "重新加载失败，仍使用上一版有效知识：\n{problems}",
     ),
     "not_allowed": ("Only channel managers can do that.", "只有频道管理员可以执行此操作。"),
+    "every_day": ("every day at {at}", "每天 {at}"),
+    "every_weekday": ("every weekday (Monday to Friday) at {at}", "每个工作日（周一至周五）{at}"),
+    "every_week": ("every {day} at {at}", "每{day} {at}"),
+    "sub_id_needed": (
+        "Which subscription? Give its number, e.g. /digest unsubscribe 3; /digest list shows them.",
+        "要取消哪个订阅？请给出编号，例如 /digest unsubscribe 3；/digest list 可查看全部订阅。",
+    ),
     "schedule_missing": (
         "The schedule is missing.",
         "缺少时间表。",

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.digests.schedule import Schedule, ScheduleError, parse_schedule
+from bot.digests.schedule import Schedule, ScheduleError, describe, parse_schedule
 
 
 def utc(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
@@ -145,3 +145,18 @@ def test_schedule_errors_have_chinese_messages() -> None:
 def test_next_run_refuses_a_naive_time() -> None:
     with pytest.raises(ValueError, match="aware"):
         schedule("daily 09:00").next_run(datetime(2026, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("cron", "english", "chinese"),
+    [
+        ("0 9 * * *", "every day at 09:00", "每天 09:00"),
+        ("30 8 * * 1-5", "every weekday (Monday to Friday) at 08:30", "每个工作日（周一至周五）08:30"),
+        ("0 9 * * 1", "every Monday at 09:00", "每周一 09:00"),
+        ("0 9 * * 1,3", "At 09:00, only on Monday and Wednesday", "周一"),
+    ],
+)
+def test_schedules_are_described_in_words_in_both_languages(cron: str, english: str, chinese: str) -> None:
+    assert describe(cron, "en") == english
+    described = describe(cron, "zh")
+    assert chinese in described and "Monday" not in described, "weekday names are translated"

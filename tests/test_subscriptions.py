@@ -33,7 +33,8 @@ async def test_subscribe_list_and_unsubscribe(bot: Bot, storage: Storage) -> Non
     created = await bot.command("digest", "subscribe weekdays 09:00 ai chips tz=Asia/Shanghai", MANAGER)
     assert created.kind == "notice" and not created.private
     assert created.plain_text() == (
-        "Subscribed #1: the digest on AI chips will be posted here weekdays 09:00 (Asia/Shanghai). "
+        "Subscribed #1: the digest on AI chips will be posted here every weekday (Monday to Friday) at 09:00 "
+        "(Asia/Shanghai). "
         "Next: Mon 2026-11-30 09:00 Asia/Shanghai."
     )
     (stored,) = storage.subscriptions("slack", "C1")
@@ -43,7 +44,8 @@ async def test_subscribe_list_and_unsubscribe(bot: Bot, storage: Storage) -> Non
     assert listed.private
     assert listed.title == "Digest subscriptions in this channel"
     assert [s.text for s in listed.sections] == [
-        "#1 · weekdays 09:00 (Asia/Shanghai) · AI chips · en · next: Mon 2026-11-30 09:00 Asia/Shanghai"
+        "#1 · every weekday (Monday to Friday) at 09:00 (Asia/Shanghai) · AI chips · en · "
+        "next: Mon 2026-11-30 09:00 Asia/Shanghai"
     ]
 
     removed = await bot.command("digest", "unsubscribe 1", MANAGER)
@@ -57,7 +59,7 @@ async def test_a_chinese_topic_makes_a_chinese_subscription(bot: Bot, storage: S
     reply = await bot.command("digest", "subscribe daily 09:00 AI 芯片 tz=Asia/Shanghai", MANAGER)
     assert reply.language == "zh"
     assert reply.plain_text() == (
-        "已订阅 #1：摘要（AI 芯片）将按 daily 09:00 (Asia/Shanghai) 在本频道发布。"
+        "已订阅 #1：摘要（AI 芯片）将按 每天 09:00 (Asia/Shanghai) 在本频道发布。"
         "下一次：2026-11-28（周六）09:00 Asia/Shanghai。"
     )
     (stored,) = storage.subscriptions("slack", "C1")
@@ -135,3 +137,10 @@ async def test_the_plain_digest_command_is_unchanged(bot: Bot) -> None:
     reply = await bot.command("digest", "ai chips", MEMBER)
     assert reply.kind == "digest"
     assert [s.heading for s in reply.sections] == ["AI chips"]
+
+
+async def test_unsubscribe_without_an_id_says_an_id_is_needed_and_where_to_find_it(bot: Bot) -> None:
+    reply = await bot.command("digest", "unsubscribe", MANAGER)
+    assert reply.kind == "error" and reply.private
+    assert "/digest unsubscribe 3" in reply.plain_text() and "/digest list" in reply.plain_text()
+    assert "#?" not in reply.plain_text()

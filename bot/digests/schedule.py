@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cron_descriptor import ExpressionDescriptor, Options
 from croniter import CroniterError, croniter
 
 from bot.texts import text
@@ -80,6 +81,41 @@ class Schedule:
     def next_run(self, after: datetime) -> datetime:
         """The first run strictly after `after` (an aware datetime), in UTC."""
         return next_run(self.cron, self.zone, after)
+
+    def describe(self, language: Language) -> str:
+        """The schedule in words, in the reader's language: `every weekday at 09:00`, `每个工作日 09:00`."""
+        return describe(self.cron, language)
+
+
+_WEEKDAY_WORDS = {
+    "en": ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"),
+    "zh": ("周日", "周一", "周二", "周三", "周四", "周五", "周六"),
+}
+_SIMPLE = re.compile(r"(\d{1,2}) (\d{1,2}) \* \* (\*|1-5|[0-7])")
+
+
+def describe(cron: str, language: Language) -> str:
+    """A cron expression in words. The forms `daily`, `weekdays` and `weekly` make are said plainly;
+    any other cron expression is described by cron-descriptor."""
+    simple = _SIMPLE.fullmatch(cron)
+    if simple:
+        minute, hour, days = simple.groups()
+        at = f"{int(hour):02d}:{int(minute):02d}"
+        if days == "*":
+            return text("every_day", language, at=at)
+        if days == "1-5":
+            return text("every_weekday", language, at=at)
+        day = _WEEKDAY_WORDS[language][int(days) % 7]
+        return text("every_week", language, day=day, at=at)
+    options = Options()
+    options.use_24hour_time_format = True
+    options.locale_code = "zh_CN" if language == "zh" else "en_US"
+    described = ExpressionDescriptor(cron, options).get_description()
+    if language == "zh":  # cron-descriptor's Chinese leaves weekday names in English
+        for english, chinese in zip(_WEEKDAY_WORDS["en"], _WEEKDAY_WORDS["zh"], strict=True):
+            described = described.replace(english, chinese)
+        described = described.replace(" 到 ", "到")
+    return described
 
 
 def parse_timezone(name: str) -> str:

@@ -139,7 +139,7 @@ async def _subscribe(
         language,
         id=created.id,
         topic=_topic_part(knowledge, created.topic, language),
-        schedule=f"{created.schedule.text} ({created.schedule.timezone})",
+        schedule=f"{created.schedule.describe(language)} ({created.schedule.timezone})",
         next=format_run(created.next_run, created.schedule.timezone, language),
     )
     return Reply.notice(message, language, private=False)
@@ -158,7 +158,7 @@ async def _unsubscribe(storage: Storage, words: list[str], ctx: Context, languag
     if not _ID.fullmatch(raw):
         got = " ".join(words)
         if not got:
-            return Reply.error(text("sub_not_found", language, id="?"), language, text("sub_usage", language))
+            return Reply.error(text("sub_id_needed", language), language)
         return Reply.error(text("sub_bad_id", language, got=got[:40]), language, text("sub_usage", language))
     removed = await storage.call(storage.remove_subscription, ctx.platform, ctx.channel, int(raw))
     if removed is None:
@@ -173,7 +173,7 @@ def _line(knowledge: Knowledge, subscription: Subscription, language: Language) 
         "sub_line",
         language,
         id=subscription.id,
-        schedule=f"{subscription.schedule.text} ({subscription.schedule.timezone})",
+        schedule=f"{subscription.schedule.describe(language)} ({subscription.schedule.timezone})",
         topic=f" · {topic_label(knowledge, subscription.topic, language)}" if subscription.topic else "",
         lang=subscription.language,
         next=format_run(subscription.next_run, subscription.schedule.timezone, language),
