@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "health", help="exit 0 if the running bot's heartbeat is fresh (container health check)"
     )
+    commands.add_parser("web", help="serve the curators' web console on WEB_HOST:WEB_PORT")
     run = commands.add_parser("run", help="start the bot on a platform (default: BOT_PLATFORM)")
     run.add_argument("platform", nargs="?", choices=["console", "slack", "discord"])
     return parser
@@ -299,6 +300,10 @@ def _new_pack(args: argparse.Namespace) -> int:
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "new-pack":
         return _new_pack(args)
+    if args.command == "web":
+        from adapters.web import command
+
+        return command(settings)
     if args.command == "check":
         return _check(settings)
     if args.command == "schema":
