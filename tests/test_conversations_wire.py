@@ -29,19 +29,6 @@ from tests.test_discord_wire import MESSAGES, connected, guild_message, settings
 THREAD = "1764690100.000100"
 
 
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.close()
-
-
 class SlackThread:
     """Mentions in one Slack thread, delivered as signed HTTP events to the real adapter."""
 
