@@ -27,6 +27,7 @@ from knowledge.matcher import Answer
 from knowledge.models import Language
 
 if TYPE_CHECKING:
+    from bot.service.limits import RateLimiter
     from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class Bot:
         clock: Callable[[], datetime] = _utcnow,
         commands: tuple[Command, ...] = COMMANDS,
         observers: Sequence[Observer] = (),
+        limiter: RateLimiter | None = None,
     ) -> None:
         """`storage` keeps subscriptions, feedback and missed questions; without it the bot still
         answers, and says subscriptions are unavailable. `clock` returns aware datetimes (tests set it).
@@ -85,6 +87,8 @@ class Bot:
         self._by_name = {command.name: command for command in commands}
         self.conversations = Conversations()
         self.observers = list(observers)
+        self.limiter = limiter
+        """The per-user rate limit (RATE_LIMIT_PER_MINUTE); None: no limit."""
         self._writes: set[asyncio.Task[Any]] = set()
 
     async def message(self, raw: str, ctx: Context = LOCAL) -> Reply:
@@ -102,6 +106,8 @@ class Bot:
         traceback (never the user's words) and the user gets a private "something went wrong".
         """
         language = detect_language(args) if args.strip() else ctx.language or "en"
+        if (refused := await self._over_limit(ctx, language)) is not None:
+            return refused
         name = name.strip().lower()
         if len(args) > MAX_QUESTION:
             return Reply.error(text("too_long", language, length=len(args), limit=MAX_QUESTION), language)
@@ -125,11 +131,21 @@ class Bot:
         if action == "ask":
             return await self.command("ask", value, ctx)
         value, language = untagged(value)
+        if (refused := await self._over_limit(ctx, language)) is not None:
+            return refused
         try:
             return self._click(action, value, ctx, language)
         except Exception:
             log.exception("the %s button failed on %s", action, ctx.platform)
             return Reply.error(text("failed", language), language)
+
+    async def _over_limit(self, ctx: Context, language: Language) -> Reply | None:
+        """The rate-limit gate: None to go on, else the reply to a refused request (one polite notice,
+        then silent ones adapters do not send). Checked once per request: messages and "ask" clicks
+        are counted in `command`, other clicks in `action`."""
+        if self.limiter is None:
+            return None
+        return await self.limiter.refusal(ctx, language)
 
     def _click(self, action: ActionId, value: str, ctx: Context, language: Language) -> Reply:
         snapshot = self.live.current
@@ -198,7 +214,7 @@ class Bot:
         answer = self.live.current.matcher.ask(question, self.conversations.topic(ctx.conversation, now))
         if answer.topic is not None:
             self.conversations.remember(ctx.conversation, answer.topic, now, answer.follow_up)
-        log.info(
+        log.debug(
             "question on %s: fact=%s confidence=%.3f answered=%s follow_up=%s small_talk=%s",
             ctx.platform,
             answer.fact.id if answer.fact else None,

@@ -18,7 +18,7 @@ from bot.commands import COMMANDS
 from bot.context import Context
 from bot.errors import StartupError
 from bot.live import LiveKnowledge
-from bot.service import health, redaction
+from bot.service import health, logs
 from bot.settings import Platform, Settings, SettingsError, load_settings
 from knowledge.loader import BUNDLED_DIR, KnowledgeError, load_knowledge
 from knowledge.matcher import ambiguous_facts
@@ -231,7 +231,19 @@ def _run(platform: Platform, settings: Settings) -> int:
         )
     live = _live(settings)
     live.max_drop = settings.knowledge_max_drop
-    bot = Bot(live, storage=storage)
+    from bot.curation.records import QuestionRecorder
+    from bot.service import limits, logs, metrics
+
+    if settings.web_enabled:
+        from adapters.web.auth import require_token
+
+        require_token(settings)  # refuse at start, naming WEB_TOKEN, not when the console opens
+    bot = Bot(
+        live,
+        storage=storage,
+        observers=[metrics.count_question, logs.log_question, QuestionRecorder(storage)],
+        limiter=limits.RateLimiter.from_settings(settings, storage),
+    )
     try:
         _start(platform, bot, settings)
     finally:
@@ -250,7 +262,30 @@ def _start(platform: Platform, bot: Bot, settings: Settings) -> None:
         from adapters.discord import run
     else:
         from adapters.console import run
-    asyncio.run(run(bot, settings))
+
+    async def serving() -> None:
+        """The platform, and with WEB_ENABLED=1 the curators' console beside it in this process."""
+        if not settings.web_enabled:
+            await run(bot, settings)
+            return
+        from adapters.web import serve
+
+        web = asyncio.create_task(serve(bot, settings), name="web-console")
+        try:
+            await run(bot, settings)
+        finally:
+            web.cancel()
+            await asyncio.gather(web, return_exceptions=True)
+
+    if platform == "console":
+        asyncio.run(serving())
+        return
+    try:  # a faster event loop for a chat platform's network work (not on Windows)
+        import uvloop
+    except ImportError:
+        asyncio.run(serving())
+    else:
+        uvloop.run(serving())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -260,10 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=_log_level(args, settings), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    redaction.install()
+    logs.configure(_log_level(args, settings), settings.log_format)
     try:
         return _dispatch(args, settings)
     except SettingsError as error:
@@ -300,10 +332,6 @@ def _new_pack(args: argparse.Namespace) -> int:
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "new-pack":
         return _new_pack(args)
-    if args.command == "web":
-        from adapters.web import command
-
-        return command(settings)
     if args.command == "check":
         return _check(settings)
     if args.command == "schema":
@@ -322,6 +350,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         problem = health.check(health.heartbeat_file(settings.data_dir))
         print(problem or "ok", file=sys.stderr if problem else sys.stdout)
         return 1 if problem else 0
+    if args.command == "web":
+        from adapters.web import command
+
+        return command(settings)
     if args.command in (None, "run"):
         platform = getattr(args, "platform", None) or settings.bot_platform
         return _run(platform, settings)

@@ -144,6 +144,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "#{id} · {schedule}{topic} · {lang} · next: {next}",
         "#{id} · {schedule}{topic} · {lang} · 下一次：{next}",
     ),
+    "sub_paused": (
+        "paused: the bot cannot post here ({reason}); it resumes when the bot is back",
+        "已暂停：机器人目前无法在此发布（{reason}），恢复后会继续",
+    ),
     "sub_failing": ("last post failed ({attempts}×): {error}", "最近一次发布失败（{attempts} 次）：{error}"),
     "sub_removed": ("Unsubscribed #{id}.", "已取消订阅 #{id}。"),
     "sub_not_found": (
@@ -157,6 +161,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "sub_bad_id": (
         "“{got}” is not a subscription number: use /digest unsubscribe 3, with a number from /digest list.",
         "“{got}”不是订阅编号：请使用 /digest unsubscribe 3 这样的格式，编号见 /digest list。",
+    ),
+    "rate_limited": (
+        "You're asking faster than I can keep up with: please slow down and try again in {seconds} s.",
+        "你提问的速度有点快，请稍等 {seconds} 秒后再试。",
     ),
 }
 

@@ -28,13 +28,24 @@ def test_missing_fresh_and_stale_heartbeats(tmp_path: Path) -> None:
     assert stale is not None and "stuck or stopped" in stale
 
 
-async def test_a_running_bot_keeps_its_heartbeat_fresh(bot: Bot, tmp_path: Path) -> None:
+async def test_a_running_bot_keeps_its_heartbeat_fresh_and_stops_it_on_the_way_out(
+    bot: Bot, tmp_path: Path
+) -> None:
     settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
     path = health.heartbeat_file(tmp_path)
     async with background(bot, settings):
         async with asyncio.timeout(5):
             while not path.exists():
                 await asyncio.sleep(0.01)
+        assert health.check(path) is None
+    stopped = health.check(path)
+    assert stopped is not None and "not running" in stopped
+
+
+def test_another_bots_heartbeat_in_the_same_file_is_left_alone(tmp_path: Path) -> None:
+    path = health.heartbeat_file(tmp_path)
+    path.write_text(f"{time.time():.0f} {os.getpid() + 1}\n", encoding="utf-8")
+    health.stop(path)
     assert health.check(path) is None
 
 

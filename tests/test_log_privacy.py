@@ -1,5 +1,6 @@
 """At DEBUG, third-party loggers (slack_bolt, slack_sdk, discord.py, aiohttp) never write tokens, message
-text, raw user ids or response_urls to the log; and an unset USER_HASH_SALT is warned about (issue 13)."""
+text, raw user ids or response_urls to the log, in plain text or JSON lines (LOG_FORMAT=json, issue 14);
+and an unset USER_HASH_SALT is warned about (issue 13)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def debug_lines(log: str, log_format: str, library: str) -> bool:
+    """Whether the log holds DEBUG lines from `library` (and, for JSON, that every line is an object)."""
+    if log_format == "text":
+        return f"DEBUG {library}" in log
+    records = [json.loads(line) for line in log.splitlines() if line.strip()]
+    assert all({"time", "level", "logger", "message"} <= set(record) for record in records)
+    return any(r["level"] == "DEBUG" and str(r["logger"]).startswith(library) for r in records)
+
+
+LOG_FORMATS = pytest.mark.parametrize("log_format", ["text", "json"])
+
+
 def _clean_env() -> dict[str, str]:
     return {
         k: v
@@ -61,8 +74,9 @@ def _clean_env() -> dict[str, str]:
     }
 
 
+@LOG_FORMATS
 async def test_slack_debug_logs_hold_no_token_text_id_or_response_url(
-    slack: FakeSlack, tmp_path: Path
+    slack: FakeSlack, tmp_path: Path, log_format: str
 ) -> None:
     port = free_port()
     env = {
@@ -73,6 +87,7 @@ async def test_slack_debug_logs_hold_no_token_text_id_or_response_url(
         "PORT": str(port),
         "DATA_DIR": str(tmp_path),
         "LOG_LEVEL": "DEBUG",
+        "LOG_FORMAT": log_format,
     }
     log_path = tmp_path / "bot.log"
     with log_path.open("wb") as log_file:
@@ -100,12 +115,15 @@ async def test_slack_debug_logs_hold_no_token_text_id_or_response_url(
             process.kill()
             await process.wait()
     log = log_path.read_text(encoding="utf-8")
-    assert "DEBUG slack_sdk" in log or "DEBUG slack_bolt" in log, "DEBUG lines are still written"
+    assert debug_lines(log, log_format, "slack_sdk") or debug_lines(log, log_format, "slack_bolt"), (
+        "DEBUG lines are still written"
+    )
     for secret in ("Ada Lovelace", "Lovelace", "s3cr3tT0ken", SECRET_PATH, USER_ID, SIGNING_SECRET):
         assert secret not in log, f"{secret!r} is in the DEBUG log"
 
 
-async def test_discord_debug_logs_hold_no_token_text_or_user_id(tmp_path: Path) -> None:
+@LOG_FORMATS
+async def test_discord_debug_logs_hold_no_token_text_or_user_id(tmp_path: Path, log_format: str) -> None:
     fake = FakeDiscord()
     await fake.start()
     env = {
@@ -115,6 +133,7 @@ async def test_discord_debug_logs_hold_no_token_text_or_user_id(tmp_path: Path) 
         "DISCORD_GATEWAY_URL": fake.gateway_url,
         "DATA_DIR": str(tmp_path),
         "LOG_LEVEL": "DEBUG",
+        "LOG_FORMAT": log_format,
     }
     log_path = tmp_path / "bot.log"
     with log_path.open("wb") as log_file:
@@ -139,7 +158,7 @@ async def test_discord_debug_logs_hold_no_token_text_or_user_id(tmp_path: Path) 
         await asyncio.wait_for(process.wait(), timeout=30)
         await fake.close()
     log = log_path.read_text(encoding="utf-8")
-    assert "DEBUG discord" in log, "DEBUG lines are still written"
+    assert debug_lines(log, log_format, "discord"), "DEBUG lines are still written"
     for secret in (
         "Ada Lovelace",
         "Lovelace",

@@ -144,3 +144,10 @@ async def test_unsubscribe_without_an_id_says_an_id_is_needed_and_where_to_find_
     assert reply.kind == "error" and reply.private
     assert "/digest unsubscribe 3" in reply.plain_text() and "/digest list" in reply.plain_text()
     assert "#?" not in reply.plain_text()
+
+
+async def test_a_paused_subscription_says_so_in_the_list(bot: Bot, storage: Storage) -> None:
+    await bot.command("digest", "subscribe daily 09:00", MANAGER)
+    storage.pause_subscriptions("slack", ["C1"], "bot removed from the channel")
+    listed = (await bot.command("digest", "list", MEMBER)).plain_text()
+    assert "paused: the bot cannot post here (bot removed from the channel)" in listed

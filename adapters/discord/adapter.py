@@ -1,7 +1,9 @@
 """Discord events in, neutral replies out: mentions and DMs, slash commands, button clicks, digests.
 
 Everything a user says goes to the Bot (message, command, action); this module only translates.
-Every send carries AllowedMentions.none(), so text echoed from a question never pings anyone.
+Every send carries AllowedMentions.none(), so text echoed from a question never pings anyone. Replies
+posted and failed, the time from request to reply, and the 429s and 5xx discord.py waits out and retries
+are counted (`bot.service.metrics`); a refused request's silent reply (`bot.service.limits`) is not sent.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ import contextlib
 import hashlib
 import logging
 import re
+import time
 from collections.abc import Awaitable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord.gateway import DiscordWebSocket
@@ -25,15 +30,19 @@ from adapters.discord.render import render
 from bot.app import Bot
 from bot.context import Context
 from bot.conversations import conversation_key
-from bot.errors import DeliveryError
+from bot.errors import DeliveryError, StartupError
 from bot.replies import Reply
+from bot.service import metrics
 from bot.service.background import background
+from bot.service.health import PlatformStatus
+from bot.service.limits import is_silent
 from bot.settings import Settings, SettingsError
 from bot.texts import text
 from knowledge.models import Language
 
 log = logging.getLogger(__name__)
 
+PLATFORM = "discord"
 NO_MENTIONS = discord.AllowedMentions.none()
 DEFER_AFTER = 2.0
 """Seconds to wait for the bot before deferring: Discord drops an interaction not answered within 3 s.
@@ -42,6 +51,43 @@ Answers come from memory in milliseconds, so almost every command is answered di
 
 def _language(interaction: discord.Interaction) -> Language:
     return "zh" if str(interaction.locale).startswith("zh") else "en"
+
+
+def retries_counted() -> aiohttp.TraceConfig:
+    """A trace on discord.py's HTTP session that counts the 429s and 5xx it waits out and retries."""
+
+    async def on_request_end(
+        session: aiohttp.ClientSession, context: SimpleNamespace, params: aiohttp.TraceRequestEndParams
+    ) -> None:
+        status = params.response.status
+        if status == 429 or status >= 500:
+            metrics.count_retry(PLATFORM, metrics.status_reason(status))
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(on_request_end)
+    return trace
+
+
+class _NoVoiceWarnings(logging.Filter):
+    """Drops discord.py's "PyNaCl/davey is not installed, voice will NOT be supported": the bot never
+    uses voice, so the two warnings on every start are noise."""
+
+    _MESSAGES = frozenset(
+        {
+            "PyNaCl is not installed, voice will NOT be supported",
+            "davey is not installed, voice will NOT be supported",
+        }
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg in self._MESSAGES)
+
+
+def quiet_voice_warnings() -> None:
+    """Install the filter on discord.py's client logger (once)."""
+    client_log = logging.getLogger("discord.client")
+    if not any(isinstance(f, _NoVoiceWarnings) for f in client_log.filters):
+        client_log.addFilter(_NoVoiceWarnings())
 
 
 def intents() -> discord.Intents:
@@ -67,6 +113,28 @@ class KeynoteClient(discord.Client):
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         await self.adapter.on_interaction(interaction)
 
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        await self.adapter.pause(_guild_channels(guild), GUILD_REMOVED)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.adapter.resume(_guild_channels(guild), (GUILD_REMOVED,))
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        # Added back while the bot was offline: the guild comes with the connection, not as a join.
+        await self.adapter.resume(_guild_channels(guild), (GUILD_REMOVED,))
+
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        await self.adapter.pause([str(channel.id)], CHANNEL_DELETED)
+
+
+GUILD_REMOVED = "guild_remove"
+CHANNEL_DELETED = "channel_deleted"
+
+
+def _guild_channels(guild: discord.Guild) -> list[str]:
+    """The ids of a guild's channels and threads, where its digest subscriptions live."""
+    return [str(channel.id) for channel in [*guild.channels, *guild.threads]]
+
 
 class ShardedKeynoteClient(KeynoteClient, discord.AutoShardedClient):
     """The same client on discord.py's own sharding (DISCORD_SHARD_COUNT)."""
@@ -80,7 +148,12 @@ class DiscordAdapter:
         self.settings = settings
         self.defer_after = defer_after
         self.ids = CustomIds()
-        options: dict[str, Any] = {"intents": intents(), "allowed_mentions": NO_MENTIONS}
+        quiet_voice_warnings()
+        options: dict[str, Any] = {
+            "intents": intents(),
+            "allowed_mentions": NO_MENTIONS,
+            "http_trace": retries_counted(),
+        }
         if settings.discord_shard_count is not None:
             self.client: KeynoteClient = ShardedKeynoteClient(
                 self, shard_count=settings.discord_shard_count, **options
@@ -102,6 +175,43 @@ class DiscordAdapter:
         except discord.HTTPException as error:
             log.error("syncing slash commands failed (%s); mentions and DMs still work", error)
 
+    async def status(self) -> PlatformStatus:
+        """The gateway connection, for `/healthz`: ready, and every shard's websocket open."""
+        client = self.client
+        if client.is_closed():
+            return PlatformStatus(False, "the Discord client is closed")
+        if not client.is_ready():
+            return PlatformStatus(False, "not connected to the Discord gateway yet")
+        if isinstance(client, discord.AutoShardedClient):
+            down = sorted(shard_id for shard_id, shard in client.shards.items() if shard.is_closed())
+            if down:
+                return PlatformStatus(False, f"shards {down} are disconnected; reconnecting")
+        elif client.ws is None or not client.ws.open:
+            return PlatformStatus(False, "the gateway connection is down; reconnecting")
+        return PlatformStatus(True, "connected to the Discord gateway")
+
+    # where digests go
+
+    async def pause(self, channels: list[str], reason: str) -> None:
+        """Put the digests of channels the bot lost (removed from the guild, channel deleted) on hold,
+        instead of failing every slot."""
+        storage = self.bot.storage
+        if storage is None or not channels:
+            return
+        paused = await storage.call(storage.pause_subscriptions, PLATFORM, channels, reason)
+        if paused:
+            log.warning("%s: paused %d digest subscription(s)", reason, paused)
+
+    async def resume(self, channels: list[str], reasons: tuple[str, ...]) -> None:
+        storage = self.bot.storage
+        if storage is None or not channels:
+            return
+        resumed = await storage.call(
+            storage.resume_subscriptions, PLATFORM, channels, self.bot.clock(), reasons
+        )
+        if resumed:
+            log.info("the bot is back in a guild: resumed %d digest subscription(s)", resumed)
+
     # messages
 
     async def on_message(self, message: discord.Message) -> None:
@@ -110,8 +220,10 @@ class DiscordAdapter:
             return
         if message.guild is not None and not _mentions(message, me.id):
             return
+        started = time.monotonic()
         reply = await self.bot.message(_strip_mentions(message, me.id), _message_context(message))
-        await self._send(message.channel, reply, reference=message)
+        if not is_silent(reply):
+            await self._send(message.channel, reply, reference=message, started=started)
 
     async def post(self, channel: str, reply: Reply) -> None:
         """Send a reply unprompted (a scheduled digest); raises DeliveryError so the scheduler retries."""
@@ -128,18 +240,28 @@ class DiscordAdapter:
         try:
             await self._deliver(self.client.get_partial_messageable(int(channel)), reply, key=key)
         except discord.HTTPException as error:
+            metrics.count_reply(PLATFORM, metrics.status_reason(error.status))
             raise DeliveryError(
                 f"Discord did not take the {reply.kind} for channel {channel}: {error}"
             ) from error
+        metrics.count_reply(PLATFORM, None)
 
     async def _send(
-        self, channel: discord.abc.Messageable, reply: Reply, *, reference: discord.Message | None = None
+        self,
+        channel: discord.abc.Messageable,
+        reply: Reply,
+        *,
+        reference: discord.Message | None = None,
+        started: float | None = None,
     ) -> None:
         """Answer in a conversation; a failure is logged and the bot goes on with the next message."""
         try:
             await self._deliver(channel, reply, reference=reference)
         except discord.HTTPException as error:
             log.error("sending a %s reply to channel %s failed: %s", reply.kind, _channel_id(channel), error)
+            metrics.count_reply(PLATFORM, metrics.status_reason(error.status))
+            return
+        metrics.count_reply(PLATFORM, None, None if started is None else time.monotonic() - started)
 
     async def _deliver(
         self,
@@ -168,12 +290,16 @@ class DiscordAdapter:
         return [(launch.name, launch.id) for launch in matcher.complete_launch(prefix)]
 
     async def command(self, interaction: discord.Interaction, name: str, args: str) -> None:
-        await self._answer(interaction, self.bot.command(name, args, _interaction_context(interaction)))
+        started = time.monotonic()
+        await self._answer(
+            interaction, self.bot.command(name, args, _interaction_context(interaction)), started
+        )
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Button clicks (application commands go through the command tree)."""
         if interaction.type is not discord.InteractionType.component or interaction.data is None:
             return
+        started = time.monotonic()
         custom_id = str(interaction.data.get("custom_id", ""))
         click = self.ids.decode(custom_id)
         if click is None:
@@ -185,11 +311,16 @@ class DiscordAdapter:
             )
             return
         await self._answer(
-            interaction, self.bot.action(click.action, click.value, _interaction_context(interaction))
+            interaction,
+            self.bot.action(click.action, click.value, _interaction_context(interaction)),
+            started,
         )
 
-    async def _answer(self, interaction: discord.Interaction, work: Awaitable[Reply]) -> None:
-        """Answer directly when the bot is quick, else defer (type 5) within Discord's 3 s and follow up."""
+    async def _answer(
+        self, interaction: discord.Interaction, work: Awaitable[Reply], started: float | None = None
+    ) -> None:
+        """Answer directly when the bot is quick, else defer (type 5) within Discord's 3 s and follow up.
+        A silent reply (a request over the rate limit) is not answered."""
         task = asyncio.ensure_future(work)
         deferred = False
         try:
@@ -200,11 +331,19 @@ class DiscordAdapter:
             reply = await task
         except discord.HTTPException as error:
             log.error("deferring interaction %s failed: %s", interaction.id, error)
+            metrics.count_reply(PLATFORM, metrics.status_reason(error.status))
             task.cancel()
             return
-        await self._respond(interaction, reply, deferred=deferred)
+        if is_silent(reply):
+            if deferred:
+                with contextlib.suppress(discord.HTTPException):
+                    await interaction.delete_original_response()
+            return
+        await self._respond(interaction, reply, deferred=deferred, started=started)
 
-    async def _respond(self, interaction: discord.Interaction, reply: Reply, *, deferred: bool) -> None:
+    async def _respond(
+        self, interaction: discord.Interaction, reply: Reply, *, deferred: bool, started: float | None = None
+    ) -> None:
         try:
             if deferred and reply.private:
                 # The "thinking" placeholder is public; a private reply replaces it with an ephemeral one.
@@ -224,6 +363,9 @@ class DiscordAdapter:
                     await interaction.followup.send(**options)
         except discord.HTTPException as error:
             log.error("answering interaction %s failed: %s", interaction.id, error)
+            metrics.count_reply(PLATFORM, metrics.status_reason(error.status))
+            return
+        metrics.count_reply(PLATFORM, None, None if started is None else time.monotonic() - started)
 
 
 NONCE_CHARS = 25
@@ -301,12 +443,35 @@ async def serve(adapter: DiscordAdapter) -> None:
     token = settings.secret("discord_token")
     with endpoints(settings):
         async with background(adapter.bot, settings, poster=adapter), adapter.client:
-            try:
-                await adapter.client.start(token)
-            except discord.LoginFailure:
-                raise SettingsError(
-                    "Discord rejected DISCORD_TOKEN: copy the bot token from the Developer Portal again"
-                ) from None
+            await login(adapter.client, token, settings.discord_api_url)
+            # The gateway reconnects by itself from here on; only logging in is a start-up step.
+            await adapter.client.connect()
+
+
+async def login(client: discord.Client, token: str, api_url: str) -> None:
+    """Log in (one REST call): a rejected token is a SettingsError, an unreachable or failing API a
+    one-line StartupError naming DISCORD_API_URL, instead of discord.py's traceback."""
+    try:
+        await client.login(token)
+    except discord.LoginFailure:
+        raise SettingsError(
+            "Discord rejected DISCORD_TOKEN: copy the bot token from the Developer Portal again"
+        ) from None
+    except discord.HTTPException as error:
+        raise StartupError(
+            f"the Discord API at {api_url} (DISCORD_API_URL) answered {error.status} to the login: "
+            f"{_one_line(error.text) or error.response.reason}"
+        ) from None
+    except (TimeoutError, aiohttp.ClientError, OSError) as error:
+        raise StartupError(
+            f"cannot reach the Discord API at {api_url} (DISCORD_API_URL): "
+            f"{_one_line(str(error)) or type(error).__name__}"
+        ) from None
+
+
+def _one_line(message: str, limit: int = 200) -> str:
+    line = " ".join(message.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 async def run(bot: Bot, settings: Settings) -> None:

@@ -8,7 +8,12 @@ In HTTP mode the signature and timestamp are checked on the raw bytes before any
 no traceback. Every delivery (event, slash command, click) is answered once: its keys (event id,
 message, trigger id) are remembered in this process and, with PostgreSQL, in the shared database.
 Calls to Slack are retried on connection errors, 5xx and 429 (waiting out Retry-After) for up to
-SLACK_RETRY_SECONDS; a reply still undelivered then is logged as lost with its event id.
+SLACK_RETRY_SECONDS; a reply still undelivered then is logged as lost with its event id. Calls share one
+HTTP session (kept-alive connections), and the asker's admin rights are looked up only for a command.
+
+The HTTP server binds to HOST and also serves `GET /metrics` and `GET /healthz`; replies posted and failed,
+retries and the time from request to reply are counted (`bot.service.metrics`). A refused request's
+silent reply (`bot.service.limits`) is not sent.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.errors import SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
@@ -41,7 +46,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.dedupe import Deliveries
-from adapters.slack.managers import Managers
+from adapters.slack.managers import Managers, Profile
 from adapters.slack.mrkdwn import unescape
 from adapters.slack.render import SlackMessage, render
 from bot.app import Bot
@@ -49,7 +54,11 @@ from bot.context import Context
 from bot.conversations import conversation_key
 from bot.errors import DeliveryError
 from bot.replies import ActionId, Reply
+from bot.service import metrics
 from bot.service.background import background
+from bot.service.endpoints import Endpoints
+from bot.service.health import PlatformStatus
+from bot.service.limits import is_silent
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
@@ -67,6 +76,14 @@ _SIGNATURE = re.compile(rb"v0=[0-9a-f]{64}")
 DIGEST_EVENT = "keynote_digest"
 """The metadata event type on scheduled digests, so a retry can find one that already went out."""
 HISTORY_LIMIT = 100
+API_TIMEOUT = 30.0
+"""Seconds one call to Slack may take (slack_sdk's own default)."""
+PLATFORM = "slack"
+APP_LOST = ("app_uninstalled", "tokens_revoked")
+"""Events after which the bot can post nowhere in the workspace: every digest is paused."""
+CHANNEL_LOST = ("channel_archive", "channel_deleted", "group_archive", "group_deleted")
+"""Events after which the bot cannot post in the channel (`group_*`: private channels)."""
+CHANNEL_BACK = ("channel_unarchive", "group_unarchive")
 
 
 class SlackRetry(AsyncRetryHandler):
@@ -103,7 +120,12 @@ class SlackRetry(AsyncRetryHandler):
         started = values.setdefault("started", time.monotonic())
         wait = self._wait(state.current_attempt, response)
         values["wait"] = wait
-        return time.monotonic() - started + wait <= self.budget
+        if time.monotonic() - started + wait > self.budget:
+            return False
+        metrics.count_retry(
+            PLATFORM, "connection" if response is None else metrics.status_reason(response.status_code)
+        )
+        return True
 
     def _wait(self, attempt: int, response: HttpResponse | None) -> float:
         if response is not None and response.status_code == 429:
@@ -172,35 +194,54 @@ class SlackAdapter:
     def __init__(self, bot: Bot, settings: Settings) -> None:
         self.bot = bot
         self.retry_seconds = settings.slack_retry_seconds
-        self.client = AsyncWebClient(
-            token=settings.secret("slack_bot_token"),
-            base_url=settings.slack_api_url or DEFAULT_API_URL,
-            retry_handlers=_retry_handlers(self.retry_seconds),
-        )
         self._signing_secret = settings.secret("slack_signing_secret").encode()
+        # The token goes to bolt, which builds the Web API client from it; the client is then pointed at
+        # SLACK_API_URL with our retries. Handing bolt a client instead makes it also read SLACK_BOT_TOKEN
+        # from the environment and log "As you gave `client` as well, `token` will be unused" every start.
         self.app = AsyncApp(
             name="keynote-bot",
-            client=self.client,
+            token=settings.secret("slack_bot_token"),
             signing_secret=settings.secret("slack_signing_secret"),
             # Listeners only acknowledge and start a task, so running them before the response is fast
             # and makes the task exist by the time Slack (or a test) sees the acknowledgement.
             process_before_response=True,
         )
+        self.client: AsyncWebClient = self.app.client
+        self.client.base_url = settings.slack_api_url or DEFAULT_API_URL
+        self.client.retry_handlers = _retry_handlers(self.retry_seconds)
         self.managers = Managers(self.client, settings.slack_admin_user_ids)
         self.deliveries = Deliveries(bot.storage, settings.dedupe_ttl_seconds)
         self._history_refused = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._closing = False
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_direct_message)
         self.app.command(re.compile(r"^/\S+$"))(self._on_command)
         self.app.action(_ACTION_ID)(self._on_action)
+        for lost in APP_LOST:
+            self.app.event(lost)(self._on_app_lost)
+        for lost in CHANNEL_LOST:
+            self.app.event(lost)(self._on_channel_lost)
+        for back in CHANNEL_BACK:
+            self.app.event(back)(self._on_channel_back)
+        self.app.event("member_left_channel")(self._on_member_left)
+        self.app.event("member_joined_channel")(self._on_member_joined)
 
     # -- transports ---------------------------------------------------------------------------
 
+    def _open_session(self) -> None:
+        """One HTTP session for every call to Slack (made on the running loop): connections are kept
+        alive instead of opened for each call, as slack_sdk does without a session."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=API_TIMEOUT))
+            self.client.session = self._session
+
     async def check_token(self) -> None:
         """Fail at start-up, with a clear message, when Slack rejects the bot token."""
+        self._open_session()
         try:
             identity = await self.client.auth_test()
         except SlackClientError as error:
@@ -208,12 +249,15 @@ class SlackAdapter:
         except aiohttp.ClientError as error:
             raise SettingsError(f"cannot reach the Slack API at {self.client.base_url}: {error}") from None
         log.info("connected to Slack as %s in %s", identity.get("user"), identity.get("team"))
+        # A token that works again means the app is installed again: its paused digests go on.
+        await self._resume(None, reasons=APP_LOST)
 
     async def start_http(self, host: str, port: int) -> int:
-        """Serve `POST /slack/events` and `GET /healthz`; returns the bound port."""
+        """Serve `POST /slack/events`, `GET /healthz` and `GET /metrics`; returns the bound port."""
+        self._open_session()
         web_app = web.Application()
         web_app.router.add_post("/slack/events", self._http_events)
-        web_app.router.add_get("/healthz", self._healthz)
+        Endpoints(self.bot, self).add_routes(web_app)
         self._runner = web.AppRunner(web_app, shutdown_timeout=2.0)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
@@ -223,6 +267,7 @@ class SlackAdapter:
 
     async def start_socket_mode(self, app_token: str) -> None:
         # Ask for the websocket URL here: the SDK's client would retry a rejected app token forever.
+        self._open_session()
         try:
             opened = await self.client.apps_connections_open(app_token=app_token)
         except SlackClientError as error:
@@ -263,8 +308,18 @@ class SlackAdapter:
             return web.json_response({"error": "malformed request"}, status=400)
         return await to_aiohttp_response(response)
 
-    async def _healthz(self, request: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "in_flight": len(self._tasks)})
+    async def status(self) -> PlatformStatus:
+        """The connection, for `/healthz`: serving HTTP, or the Socket Mode websocket up."""
+        in_flight = len(self._tasks)
+        if self._closing:
+            return PlatformStatus(False, "shutting down: finishing the replies in flight", in_flight)
+        if self._socket is not None:
+            if await self._socket.client.is_connected():
+                return PlatformStatus(True, "connected to Slack in Socket Mode", in_flight)
+            return PlatformStatus(False, "the Socket Mode connection is down; reconnecting", in_flight)
+        if self._runner is not None:
+            return PlatformStatus(True, "serving Slack events over HTTP", in_flight)
+        return PlatformStatus(False, "not connected to Slack yet", in_flight)
 
     async def settled(self) -> None:
         """Wait for every reply in flight, including any started while waiting."""
@@ -272,12 +327,15 @@ class SlackAdapter:
             await asyncio.wait(set(self._tasks))
 
     async def close(self) -> None:
+        self._closing = True
         if self._socket is not None:
             await self._socket.close_async()
         if self._runner is not None:
             await self._runner.cleanup()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.settled(), SHUTDOWN_GRACE)
+        if self._session is not None:
+            await self._session.close()
 
     # -- listeners: acknowledge, then answer in the background ----------------------------------
 
@@ -313,6 +371,7 @@ class SlackAdapter:
         thread: str | None,
         direct: bool,
     ) -> None:
+        started = time.monotonic()
         user = event.get("user")
         if event.get("subtype") or event.get("bot_id") or not user or user == bot_user:
             return
@@ -330,10 +389,62 @@ class SlackAdapter:
         if bot_user:
             raw = raw.replace(f"<@{bot_user}>", " ")
         self._spawn(
-            self._answer_message(unescape(raw), channel, str(user), thread, direct, keys, event_id or "?")
+            self._answer_message(
+                unescape(raw), channel, str(user), thread, direct, keys, event_id or "?", started
+            )
         )
 
+    # -- losing and regaining where digests go -------------------------------------------------
+
+    async def _on_app_lost(self, event: dict[str, Any]) -> None:
+        kind = str(event.get("type", "app_uninstalled"))
+        if kind == "tokens_revoked" and not (event.get("tokens") or {}).get("bot"):
+            return  # only user tokens were revoked; the bot still posts
+        self._spawn(self._pause(None, kind))
+
+    async def _on_channel_lost(self, event: dict[str, Any]) -> None:
+        channel = event.get("channel")
+        if isinstance(channel, str) and channel:
+            self._spawn(self._pause([channel], str(event.get("type", "channel_archive"))))
+
+    async def _on_channel_back(self, event: dict[str, Any]) -> None:
+        channel = event.get("channel")
+        if isinstance(channel, str) and channel:
+            self._spawn(self._resume([channel]))
+
+    async def _on_member_left(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
+        channel = event.get("channel")
+        if event.get("user") == context.bot_user_id and isinstance(channel, str) and channel:
+            self._spawn(self._pause([channel], "member_left_channel"))
+
+    async def _on_member_joined(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
+        channel = event.get("channel")
+        if event.get("user") == context.bot_user_id and isinstance(channel, str) and channel:
+            self._spawn(self._resume([channel]))
+
+    async def _pause(self, channels: list[str] | None, reason: str) -> None:
+        """Put digests on hold where the bot can no longer post, instead of failing every slot."""
+        storage = self.bot.storage
+        if storage is None:
+            return
+        paused = await storage.call(storage.pause_subscriptions, PLATFORM, channels, reason)
+        if paused:
+            where = "every channel" if channels is None else ", ".join(channels)
+            log.warning("%s: paused %d digest subscription(s) in %s", reason, paused, where)
+
+    async def _resume(self, channels: list[str] | None, reasons: tuple[str, ...] | None = None) -> None:
+        storage = self.bot.storage
+        if storage is None:
+            return
+        resumed = await storage.call(
+            storage.resume_subscriptions, PLATFORM, channels, self.bot.clock(), reasons
+        )
+        if resumed:
+            where = "every channel" if channels is None else ", ".join(channels)
+            log.info("resumed %d paused digest subscription(s) in %s", resumed, where)
+
     async def _on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+        started = time.monotonic()
         await ack()
         keys = _request_keys(command)
         name = str(command.get("command", ""))
@@ -348,28 +459,36 @@ class SlackAdapter:
                 str(command.get("user_id", "")),
                 str(command.get("response_url", "")),
                 keys,
+                started,
             )
         )
 
     async def _on_action(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        started = time.monotonic()
         await ack()
         keys = _request_keys(body)
         if not self.deliveries.first_here(keys):
             log.info("ignored a repeated click (trigger %s)", body.get("trigger_id"))
             return
-        self._spawn(self._answer_action(body, action, keys))
+        self._spawn(self._answer_action(body, action, keys, started))
 
     # -- answering ------------------------------------------------------------------------------
 
-    async def _context(self, channel: str | None, user: str | None, thread: str | None = None) -> Context:
-        """`thread`: the thread the bot answers in, which is the conversation follow-ups continue."""
-        can_manage = await self.managers.can_manage(user)
+    async def _context(
+        self, channel: str | None, user: str | None, thread: str | None = None, manage: bool = True
+    ) -> Context:
+        """`thread`: the thread the bot answers in, which is the conversation follow-ups continue.
+        `manage`: the request is a command, which may need the asker's admin rights and, with no words
+        to tell the language from (a bare `/digest`), their Slack locale; a question needs neither, and
+        skips the users.info call."""
+        profile = await self.managers.profile(user) if manage else Profile()
         return Context(
             platform="slack",
             channel=channel,
             user=user,
-            can_manage=can_manage,
+            can_manage=profile.can_manage,
             conversation=conversation_key("slack", channel, thread, user),
+            language=profile.language,
         )
 
     async def _answer_message(
@@ -381,15 +500,20 @@ class SlackAdapter:
         direct: bool,
         keys: list[str],
         event_id: str,
+        started: float,
     ) -> None:
         if not await self.deliveries.first_anywhere(keys):
             log.info("event %s was already answered by another replica", event_id)
             return
-        reply = await self.bot.message(text, await self._context(channel, user, thread))
+        # Only a line that reads as a command ("/digest subscribe ...") can need the asker's rights.
+        context = await self._context(channel, user, thread, manage="/" in text)
+        reply = await self.bot.message(text, context)
+        if is_silent(reply):
+            return
         if reply.private and not direct:
-            delivered = await self._post_ephemeral(channel, user, reply, thread)
+            delivered = await self._post_ephemeral(channel, user, reply, thread, started)
         else:
-            delivered = await self._post(channel, reply, thread)
+            delivered = await self._post(channel, reply, thread, started=started)
         if not delivered:
             log.error(
                 "the reply to event %s is lost: Slack did not take it within %gs of retries; "
@@ -400,16 +524,27 @@ class SlackAdapter:
             await self.deliveries.forget(keys)
 
     async def _answer_command(
-        self, name: str, text: str, channel: str, user: str, response_url: str, keys: list[str]
+        self,
+        name: str,
+        text: str,
+        channel: str,
+        user: str,
+        response_url: str,
+        keys: list[str],
+        started: float,
     ) -> None:
         if not await self.deliveries.first_anywhere(keys):
             log.info("the /%s command was already answered by another replica", name)
             return
         reply = await self.bot.command(name, text, await self._context(channel, user))
-        if not await self._respond(response_url, reply, visible=not reply.private):
+        if is_silent(reply):
+            return
+        if not await self._respond(response_url, reply, visible=not reply.private, started=started):
             log.error("the reply to a /%s command is lost after %gs of retries", name, self.retry_seconds)
 
-    async def _answer_action(self, body: dict[str, Any], action: dict[str, Any], keys: list[str]) -> None:
+    async def _answer_action(
+        self, body: dict[str, Any], action: dict[str, Any], keys: list[str], started: float
+    ) -> None:
         if not await self.deliveries.first_anywhere(keys):
             log.info("a click was already answered by another replica")
             return
@@ -420,17 +555,19 @@ class SlackAdapter:
         thread = (body.get("message") or {}).get("thread_ts")
         ctx = await self._context(channel, user, thread)
         reply = await self.bot.action(name, str(action.get("value", "")), ctx)
+        if is_silent(reply):
+            return
         response_url = body.get("response_url")
         message = body.get("message")
         if reply.private:
             if response_url:
-                await self._respond(response_url, reply, visible=False)
+                await self._respond(response_url, reply, visible=False, started=started)
             elif channel and user:
-                await self._post_ephemeral(channel, user, reply, (message or {}).get("thread_ts"))
+                await self._post_ephemeral(channel, user, reply, (message or {}).get("thread_ts"), started)
         elif message and channel and not container.get("is_ephemeral"):
-            await self._post(channel, reply, message.get("thread_ts"))
+            await self._post(channel, reply, message.get("thread_ts"), started=started)
         elif response_url:
-            await self._respond(response_url, reply, visible=True)
+            await self._respond(response_url, reply, visible=True, started=started)
 
     # -- delivery -------------------------------------------------------------------------------
 
@@ -481,7 +618,9 @@ class SlackAdapter:
         reply: Reply,
         thread: str | None = None,
         metadata: dict[str, Any] | None = None,
+        started: float | None = None,
     ) -> bool:
+        """Post a reply, counted as posted (with the time since `started`) or failed; True if posted."""
         for message in render(reply):
             extra: dict[str, Any] = {"metadata": metadata} if metadata else {}
             try:
@@ -497,10 +636,14 @@ class SlackAdapter:
                 )
             except _DELIVERY_ERRORS as error:
                 log.error("chat.postMessage to %s failed: %s", channel, error)
+                metrics.count_reply(PLATFORM, _reason(error))
                 return False
+        _posted(started)
         return True
 
-    async def _post_ephemeral(self, channel: str, user: str, reply: Reply, thread: str | None) -> bool:
+    async def _post_ephemeral(
+        self, channel: str, user: str, reply: Reply, thread: str | None, started: float | None = None
+    ) -> bool:
         for message in render(reply):
             try:
                 await self.client.chat_postEphemeral(
@@ -513,12 +656,18 @@ class SlackAdapter:
                 )
             except _DELIVERY_ERRORS as error:
                 log.error("chat.postEphemeral to %s in %s failed: %s", user, channel, error)
+                metrics.count_reply(PLATFORM, _reason(error))
                 return False
+        _posted(started)
         return True
 
-    async def _respond(self, response_url: str, reply: Reply, visible: bool) -> bool:
+    async def _respond(
+        self, response_url: str, reply: Reply, visible: bool, started: float | None = None
+    ) -> bool:
         """Answer through a command's or a click's response_url: in the channel, or only to the user."""
-        webhook = AsyncWebhookClient(response_url, retry_handlers=_retry_handlers(self.retry_seconds))
+        webhook = AsyncWebhookClient(
+            response_url, session=self._session, retry_handlers=_retry_handlers(self.retry_seconds)
+        )
         for message in render(reply):
             body: dict[str, Any] = {
                 "response_type": "in_channel" if visible else "ephemeral",
@@ -529,10 +678,13 @@ class SlackAdapter:
                 response = await webhook.send_dict(body)
             except _DELIVERY_ERRORS as error:
                 log.error("posting to the response_url failed: %s", error)
+                metrics.count_reply(PLATFORM, _reason(error))
                 return False
             if response.status_code != 200:
                 log.error("the response_url answered %d: %s", response.status_code, response.body[:200])
+                metrics.count_reply(PLATFORM, metrics.status_reason(response.status_code))
                 return False
+        _posted(started)
         return True
 
 
@@ -546,20 +698,41 @@ def _request_keys(body: dict[str, Any]) -> list[str]:
     return [f"slack:request:{hashlib.sha256(canonical.encode()).hexdigest()}"]
 
 
+def _posted(started: float | None) -> None:
+    metrics.count_reply(PLATFORM, None, None if started is None else time.monotonic() - started)
+
+
+def _reason(error: Exception) -> str:
+    """Why a call to Slack failed, as one of the fixed reason words (never Slack's own message)."""
+    if isinstance(error, SlackApiError):
+        status = error.response.status_code
+        return "refused" if status == 200 else metrics.status_reason(status)
+    if isinstance(error, asyncio.TimeoutError):
+        return "timeout"
+    if isinstance(error, aiohttp.ClientError):
+        return "connection"
+    return "other"
+
+
 def _message_args(message: SlackMessage) -> dict[str, Any]:
     return {"text": message.text, "blocks": message.blocks} if message.blocks else {"text": message.text}
 
 
-async def run(bot: Bot, settings: Settings, host: str = "0.0.0.0") -> None:
-    """Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on PORT; runs until cancelled or SIGTERM."""
+async def run(bot: Bot, settings: Settings, host: str | None = None) -> None:
+    """Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on HOST:PORT; runs until cancelled or SIGTERM.
+
+    In HTTP mode `/metrics` and `/healthz` are served beside `/slack/events` too, so METRICS_PORT equal
+    to PORT adds no second server."""
     adapter = SlackAdapter(bot, settings)
+    http = settings.slack_app_token is None
+    own_endpoints = not (http and settings.metrics_port == settings.port)
     try:
         await adapter.check_token()
-        async with background(bot, settings, poster=adapter):
-            if settings.slack_app_token is not None:
+        async with background(bot, settings, poster=adapter, endpoints=own_endpoints):
+            if not http:
                 await adapter.start_socket_mode(settings.secret("slack_app_token"))
             else:
-                await adapter.start_http(host, settings.port)
+                await adapter.start_http(host or settings.host, settings.port)
             with _stop_on_sigterm() as stopping:
                 await stopping.wait()
             log.info("SIGTERM: finishing the replies in flight, then stopping")

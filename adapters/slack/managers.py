@@ -1,4 +1,7 @@
-"""Who may manage the bot from Slack: workspace admins and owners, and the users named in settings."""
+"""What the bot needs to know about a Slack user, from one users.info call remembered for a while:
+whether they may manage the bot (workspace admins and owners, and the users named in settings), and
+their Slack locale, which is the language of a reply when a command has no words to tell it from
+(Slack sends no locale with slash commands or clicks)."""
 
 from __future__ import annotations
 
@@ -6,15 +9,41 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from knowledge.models import Language
+
 log = logging.getLogger(__name__)
+
+MAX_KNOWN = 10_000
+
+
+@dataclass(frozen=True)
+class Profile:
+    can_manage: bool = False
+    language: Language | None = None
+    """From the user's Slack locale (`zh-CN` is zh, `en-US` en); None for a locale the bot does not
+    speak, or when users.info failed."""
+
+
+def locale_language(locale: object) -> Language | None:
+    """The bot's language for a Slack locale such as `zh-CN`, `zh-TW` or `en-GB`."""
+    if not isinstance(locale, str):
+        return None
+    prefix = locale.strip().lower()[:2]
+    if prefix == "zh":
+        return "zh"
+    if prefix == "en":
+        return "en"
+    return None
 
 
 class Managers:
-    """Answers `can_manage(user)` from users.info, remembering each answer for `ttl` seconds."""
+    """Answers `profile(user)` (and `can_manage(user)`) from users.info with `include_locale`,
+    remembering each answer for `ttl` seconds."""
 
     def __init__(
         self,
@@ -27,14 +56,15 @@ class Managers:
         self.configured = frozenset(configured)
         self.ttl = ttl
         self.clock = clock
-        self._known: dict[str, tuple[bool, float]] = {}
-        self._lookups: dict[str, asyncio.Future[bool]] = {}
+        self._known: dict[str, tuple[Profile, float]] = {}
+        self._lookups: dict[str, asyncio.Future[Profile]] = {}
 
     async def can_manage(self, user: str | None) -> bool:
+        return (await self.profile(user)).can_manage
+
+    async def profile(self, user: str | None) -> Profile:
         if not user:
-            return False
-        if user in self.configured:
-            return True
+            return Profile()
         known = self._known.get(user)
         if known is not None and known[1] > self.clock():
             return known[0]
@@ -45,15 +75,20 @@ class Managers:
             lookup.add_done_callback(lambda _: self._lookups.pop(user, None))
         return await asyncio.shield(lookup)
 
-    async def _look_up(self, user: str) -> bool:
+    async def _look_up(self, user: str) -> Profile:
+        configured = user in self.configured
         try:
-            response = await self.client.users_info(user=user)
+            response = await self.client.users_info(user=user, include_locale=True)
         except SlackClientError as error:
-            log.warning("users.info failed for %s, treating as a regular user: %s", user, error)
-            return False
-        profile = response.get("user") or {}
-        allowed = bool(profile.get("is_admin") or profile.get("is_owner"))
-        if len(self._known) > 10_000:
+            if not configured:
+                log.warning("users.info failed for %s, treating as a regular user: %s", user, error)
+            return Profile(can_manage=configured)
+        found = response.get("user") or {}
+        profile = Profile(
+            can_manage=configured or bool(found.get("is_admin") or found.get("is_owner")),
+            language=locale_language(found.get("locale")),
+        )
+        if len(self._known) > MAX_KNOWN:
             self._known.clear()
-        self._known[user] = (allowed, self.clock() + self.ttl)
-        return allowed
+        self._known[user] = (profile, self.clock() + self.ttl)
+        return profile

@@ -178,6 +178,8 @@ def _line(knowledge: Knowledge, subscription: Subscription, language: Language) 
         lang=subscription.language,
         next=format_run(subscription.next_run, subscription.schedule.timezone, language),
     )
+    if subscription.paused:
+        line += "\n" + text("sub_paused", language, reason=subscription.paused)
     if subscription.attempts and subscription.last_error:
         failing = text("sub_failing", language, attempts=subscription.attempts, error=subscription.last_error)
         line += "\n" + failing

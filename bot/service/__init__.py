@@ -1,5 +1,6 @@
-"""What runs beside a connected adapter: the knowledge watcher, the digest scheduler, the heartbeat."""
+"""What runs beside a connected adapter and shows how it is doing: the knowledge watcher, the digest
+scheduler and the heartbeat (`background`), metrics and health endpoints, logs, per-user limits.
 
-from bot.service.background import background
-
-__all__ = ["background"]
+Nothing is imported here, so the storage can count its errors (`bot.service.metrics`) without pulling in
+the bot: import each module by its own name.
+"""

@@ -3,7 +3,8 @@
 slack_bolt, slack_sdk, discord.py, aiohttp and websockets log whole requests and payloads at DEBUG:
 Discord interaction tokens, Slack `response_url`s, message text, raw user ids. `RedactThirdParty` is a
 filter on the log handlers (a logger's own filters do not reach its children) that rewrites every
-record below INFO from those libraries with such values masked. The bot's own loggers never log them.
+record below INFO from those libraries with such values masked, and drops the fields they pass as
+`extra=` (which a JSON log would print). The bot's own loggers never log them.
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ _PATTERNS = [
 ]
 
 
+_STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+"""A log record's own attributes: anything else on a record came from `extra=` (a JSON log prints it)."""
+
+
 def redact(message: str) -> str:
     """The message with secret-looking values masked."""
     for pattern in _PATTERNS:
@@ -64,6 +69,8 @@ class RedactThirdParty(logging.Filter):
             message = str(record.msg)
         record.msg = redact(message)
         record.args = ()
+        for name in [name for name in record.__dict__ if name not in _STANDARD]:
+            delattr(record, name)  # a library's `extra=` fields: unchecked, so never written out
         return True
 
 

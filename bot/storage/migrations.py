@@ -33,9 +33,37 @@ class SchemaTooNew(RuntimeError):
     """The database was upgraded by a newer bot: running an older one against it could lose data."""
 
 
+_v1 = sa.MetaData()
+_subscriptions_v1 = sa.Table(
+    "subscriptions",
+    _v1,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("platform", sa.String(20), nullable=False),
+    sa.Column("channel", sa.String(200), nullable=False),
+    sa.Column("cron", sa.String(100), nullable=False),
+    sa.Column("schedule_text", sa.String(100), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("topic", sa.String(40)),
+    sa.Column("language", sa.String(2), nullable=False),
+    sa.Column("created_at", tables.UTCDateTime, nullable=False),
+    sa.Column("next_run", tables.UTCDateTime, nullable=False),
+    sa.Column("claimed_until", tables.UTCDateTime),
+    sa.Column("claim_token", sa.String(32)),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("last_posted_at", tables.UTCDateTime),
+    sa.Column("last_fingerprint", sa.String(64)),
+    sa.Column("last_hashes", sa.JSON),
+    sa.Index("ix_subscriptions_channel", "platform", "channel"),
+    sa.Index("ix_subscriptions_next_run", "next_run"),
+)
+"""The subscriptions table as version 1 created it (step 3 adds `paused`)."""
+
+
 def _initial(connection: Connection) -> None:
-    keep = [tables.meta, tables.subscriptions, tables.feedback, tables.unanswered]
+    keep = [tables.meta, tables.feedback, tables.unanswered]
     tables.metadata.create_all(connection, tables=keep)
+    _subscriptions_v1.create(connection)
 
 
 def _deliveries(connection: Connection) -> None:
@@ -43,7 +71,12 @@ def _deliveries(connection: Connection) -> None:
     tables.deliveries.create(connection, checkfirst=True)
 
 
-STEPS: list[Callable[[Connection], None]] = [_initial, _deliveries]
+def _paused(connection: Connection) -> None:
+    """Version 3: subscriptions can be paused (app uninstalled, bot removed from the channel)."""
+    connection.execute(sa.text("ALTER TABLE subscriptions ADD COLUMN paused VARCHAR(40)"))
+
+
+STEPS: list[Callable[[Connection], None]] = [_initial, _deliveries, _paused]
 LATEST = len(STEPS)
 
 

@@ -38,6 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, RowMapping
 
 from bot.digests.schedule import Schedule
+from bot.service import metrics
 from bot.settings import Settings, SettingsError
 from bot.storage import tables
 from bot.storage.migrations import migrate
@@ -142,6 +143,8 @@ class Subscription:
     last_posted_at: datetime | None = None
     last_fingerprint: str | None = None
     last_hashes: dict[str, str] | None = None
+    paused: str | None = None
+    """Why the digest is on hold (see `Storage.pause_subscriptions`); None: it posts."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,7 @@ def _subscription(row: RowMapping) -> Subscription:
         last_posted_at=row["last_posted_at"],
         last_fingerprint=row["last_fingerprint"],
         last_hashes=row["last_hashes"],
+        paused=row["paused"],
     )
 
 
@@ -226,6 +230,8 @@ class Storage:
         self._writers: set[asyncio.Task[None]] = set()
         self.dropped_writes = 0
         self._next_housekeeping = 0.0
+        self._claim_statement: Any = None
+        """Built once: SQLAlchemy caches its compiled form (a multi-row VALUES could not be cached)."""
 
     @property
     def shared(self) -> bool:
@@ -284,12 +290,14 @@ class Storage:
             self._unavailable(str(error).splitlines()[0] if str(error) else type(error).__name__)
             return None
         except sa.exc.SQLAlchemyError:
+            metrics.STORAGE_ERRORS.labels("failed").inc()
             log.exception("storage operation %s failed", getattr(operation, "__name__", operation))
             return None
         self._reachable()
         return result
 
     def _unavailable(self, reason: str) -> None:
+        metrics.STORAGE_ERRORS.labels("unavailable").inc()
         if self.available:
             log.error(
                 "database unavailable (%s): feedback and missed questions wait in memory (at most %d) and "
@@ -352,6 +360,7 @@ class Storage:
                 pause = min(pause * 2, WRITE_RETRY_MAX)
                 continue
             except sa.exc.SQLAlchemyError:
+                metrics.STORAGE_ERRORS.labels("failed").inc()
                 name = getattr(pending.operation, "__name__", pending.operation)
                 log.exception("storage operation %s failed", name)
                 result = None
@@ -394,23 +403,19 @@ class Storage:
     def first_delivery(self, keys: Iterable[str], now: datetime, ttl: timedelta) -> bool:
         """True, and remember every key for `ttl`, unless any key was claimed before and has not expired.
 
-        Each key is a row claimed by the INSERT that creates it, in one transaction: of two processes
-        handed the same delivery at once, the second waits for the first's commit, finds the row, and
-        rolls its own keys back. Keys are taken in sorted order, so two claims never deadlock.
+        Each key is a row claimed by the statement that creates it (or renews it once expired), all in
+        one statement and one transaction: of two processes handed the same delivery at once, the second
+        waits for the first's commit, finds the rows held, and rolls its own keys back. Keys are taken in
+        sorted order, so two claims never deadlock.
         """
         self.prepare()
         wanted = sorted({key[:MAX_KEY_CHARS] for key in keys if key})
         if not wanted:
             return True
-        table = tables.deliveries
         try:
             with self.engine.begin() as connection:
-                connection.execute(sa.delete(table).where(table.c.key.in_(wanted), table.c.expires_at <= now))
-                for key in wanted:
-                    claim = self._insert(table).values(key=key, expires_at=now + ttl)
-                    claim = claim.on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
-                    if connection.execute(claim).first() is None:  # rowcount is -1 here on psycopg
-                        raise _Seen(key)
+                if len(self._claim(connection, wanted, now, now + ttl)) < len(wanted):
+                    raise _Seen(wanted)
         except _Seen:
             return False
         self._housekeeping(now)
@@ -423,6 +428,53 @@ class Storage:
         if wanted:
             with self.engine.begin() as connection:
                 connection.execute(sa.delete(tables.deliveries).where(tables.deliveries.c.key.in_(wanted)))
+
+    # -- per-user rate limits (shared by replicas)
+
+    def take_rate_slot(
+        self, platform: str, user: str, limit: int, now: datetime, window: timedelta
+    ) -> tuple[bool, bool, float]:
+        """Take one of the user's `limit` slots for `window`: `(allowed, tell, retry_after)`.
+
+        Slots are keys in the `deliveries` table (`rate:PLATFORM:USER-HASH:N`, never the raw id), each
+        claimed by the INSERT that creates it and free again once it expires: a sliding window that every
+        replica shares. Two replicas racing for one free slot both try it and only one INSERT wins; the
+        other goes on to the next. When every slot is held the request is refused, `retry_after` is the
+        seconds until the first one frees, and `tell` is True for the one refusal (in any replica) that
+        claims the `told` key until then, so the user hears "slow down" once.
+        """
+        self.prepare()
+        prefix = f"rate:{platform}:{self.user_hash(platform, user)}:"
+        slots = [f"{prefix}{n}" for n in range(limit)]
+        told = f"{prefix}told"
+        table = tables.deliveries
+        with self.engine.begin() as connection:
+            found = connection.execute(
+                sa.select(table.c.key, table.c.expires_at).where(table.c.key.in_([*slots, told]))
+            ).all()
+            held = {key: expires for key, expires in found if expires > now}
+            for slot in slots:
+                if slot not in held and self._claim(connection, [slot], now, now + window):
+                    return True, False, 0.0
+            frees_at = min((held[slot] for slot in slots if slot in held), default=now + window)
+            retry_after = max(0.0, (frees_at - now).total_seconds())
+            tell = told not in held and bool(self._claim(connection, [told], now, frees_at))
+        self._housekeeping(now)
+        return False, tell, retry_after
+
+    def _claim(self, connection: sa.Connection, keys: list[str], now: datetime, until: datetime) -> set[str]:
+        """Claim, until `until`, each of `keys` that is absent or expired, in one statement (an insert that
+        renews an expired row); the keys claimed. A key another process holds is left alone."""
+        if self._claim_statement is None:
+            table = tables.deliveries
+            insert = self._insert(table)
+            self._claim_statement = insert.on_conflict_do_update(
+                index_elements=["key"],
+                set_={"expires_at": insert.excluded.expires_at},
+                where=table.c.expires_at <= sa.bindparam("now"),
+            ).returning(table.c.key)
+        rows = [{"key": key, "expires_at": until, "now": now} for key in keys]
+        return {row[0] for row in connection.execute(self._claim_statement, rows)}
 
     def _housekeeping(self, now: datetime) -> None:
         """Now and then: drop expired delivery keys and missed questions past their retention."""
@@ -577,18 +629,77 @@ class Storage:
             )
         return result.rowcount == 1
 
+    def pause_subscriptions(self, platform: str, channels: Iterable[str] | None, reason: str) -> int:
+        """Put the digests of `channels` (None: every channel of the platform) on hold, saying why: the
+        app was uninstalled, the bot left or lost the channel. Returns how many were paused."""
+        self.prepare()
+        table = tables.subscriptions
+        query = sa.update(table).where(table.c.platform == platform, table.c.paused.is_(None))
+        if channels is not None:
+            wanted = sorted(set(channels))
+            if not wanted:
+                return 0
+            query = query.where(table.c.channel.in_(wanted))
+        with self.engine.begin() as connection:
+            result = connection.execute(query.values(paused=reason[:40]))
+        return int(result.rowcount)
+
+    def resume_subscriptions(
+        self,
+        platform: str,
+        channels: Iterable[str] | None,
+        now: datetime,
+        reasons: Iterable[str] | None = None,
+    ) -> int:
+        """Resume paused digests of `channels` (None: every channel), only those paused for one of
+        `reasons` (None: any). Each goes on from its next slot after `now`: the slots missed while
+        paused are not posted late. Returns how many were resumed."""
+        self.prepare()
+        table = tables.subscriptions
+        query = sa.select(table).where(table.c.platform == platform, table.c.paused.is_not(None))
+        if channels is not None:
+            wanted = sorted(set(channels))
+            if not wanted:
+                return 0
+            query = query.where(table.c.channel.in_(wanted))
+        if reasons is not None:
+            query = query.where(table.c.paused.in_(sorted(set(reasons))))
+        resumed = 0
+        with self.engine.begin() as connection:
+            for row in connection.execute(query).mappings().all():
+                subscription = _subscription(row)
+                result = connection.execute(
+                    sa.update(table)
+                    .where(table.c.id == subscription.id, table.c.paused == subscription.paused)
+                    .values(
+                        paused=None,
+                        next_run=subscription.schedule.next_run(now),
+                        attempts=0,
+                        last_error=None,
+                    )
+                )
+                resumed += int(result.rowcount)
+        return resumed
+
     def due(self, platform: str, now: datetime, limit: int = 100) -> list[Subscription]:
         """Subscriptions whose slot has come and that nobody holds (or whose hold has lapsed)."""
         self.prepare()
         table = tables.subscriptions
         query = (
             sa.select(table)
-            .where(table.c.platform == platform, table.c.next_run <= now, self._claimable(now))
+            .where(
+                table.c.platform == platform,
+                table.c.next_run <= now,
+                table.c.paused.is_(None),
+                self._claimable(now),
+            )
             .order_by(table.c.next_run)
             .limit(limit)
         )
         with self.engine.connect() as connection:
-            return [_subscription(row) for row in connection.execute(query).mappings()]
+            due = [_subscription(row) for row in connection.execute(query).mappings()]
+        metrics.DIGESTS_DUE.set(len(due))
+        return due
 
     @staticmethod
     def _claimable(now: datetime) -> sa.ColumnElement[bool]:
@@ -607,7 +718,12 @@ class Storage:
         with self.engine.begin() as connection:
             result = connection.execute(
                 sa.update(table)
-                .where(table.c.id == subscription_id, table.c.next_run <= now, self._claimable(now))
+                .where(
+                    table.c.id == subscription_id,
+                    table.c.next_run <= now,
+                    table.c.paused.is_(None),
+                    self._claimable(now),
+                )
                 .values(claimed_until=now + lease, claim_token=token)
             )
         return token if result.rowcount == 1 else None
@@ -639,6 +755,7 @@ class Storage:
                     last_hashes=hashes,
                 )
             )
+        metrics.DIGESTS.labels("posted").inc()  # posted, even when the claim was lost meanwhile
         return result.rowcount == 1
 
     def release(
@@ -668,6 +785,9 @@ class Storage:
                 .where(table.c.id == subscription_id, table.c.claim_token == token)
                 .values(**values)
             )
+        metrics.DIGESTS.labels("failed").inc()
+        if next_run is not None:
+            metrics.DIGESTS.labels("skipped").inc()
         return result.rowcount == 1
 
 

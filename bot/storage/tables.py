@@ -66,9 +66,12 @@ subscriptions = sa.Table(
     sa.Column("last_posted_at", UTCDateTime),
     sa.Column("last_fingerprint", sa.String(64)),
     sa.Column("last_hashes", sa.JSON),
+    sa.Column("paused", sa.String(40)),
     sa.Index("ix_subscriptions_channel", "platform", "channel"),
     sa.Index("ix_subscriptions_next_run", "next_run"),
 )
+"""`paused`: why the digest is on hold (the app was uninstalled, the bot left or lost the channel), or
+NULL when it posts; the scheduler skips paused subscriptions until the adapter resumes them."""
 
 feedback = sa.Table(
     "feedback",
@@ -102,5 +105,6 @@ deliveries = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Index("ix_deliveries_expires", "expires_at"),
 )
-"""Platform deliveries already handled (Slack event ids, trigger ids), shared by every replica: a row is
-claimed by the INSERT that creates it, so of two replicas handed the same delivery only one answers."""
+"""Keys with an expiry, shared by every replica, each claimed by the INSERT that creates it: platform
+deliveries already handled (Slack event ids, trigger ids), so of two replicas handed the same delivery only
+one answers; and per-user rate-limit slots (`rate:...`, a hashed user id), so the limit holds across them."""

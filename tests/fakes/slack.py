@@ -30,6 +30,8 @@ BOT_ID = "BBOT00001"
 USER_ID = "UUSER0001"
 ADMIN_ID = "UADMIN001"
 OWNER_ID = "UOWNER001"
+ZH_USER_ID = "UZHUSER01"
+"""A member whose Slack language is Chinese (users.info `locale` zh-CN)."""
 CHANNEL_ID = "C0GENERAL"
 DM_CHANNEL_ID = "D0DIRECT1"
 
@@ -51,8 +53,15 @@ class Canned:
     headers: dict[str, str]
 
 
-def _user(user_id: str, *, admin: bool = False, owner: bool = False) -> dict[str, Any]:
-    return {"id": user_id, "team_id": TEAM_ID, "name": user_id.lower(), "is_admin": admin, "is_owner": owner}
+def _user(user_id: str, *, admin: bool = False, owner: bool = False, locale: str = "en-US") -> dict[str, Any]:
+    return {
+        "id": user_id,
+        "team_id": TEAM_ID,
+        "name": user_id.lower(),
+        "is_admin": admin,
+        "is_owner": owner,
+        "locale": locale,
+    }
 
 
 class FakeSlack:
@@ -66,6 +75,7 @@ class FakeSlack:
             USER_ID: _user(USER_ID),
             ADMIN_ID: _user(ADMIN_ID, admin=True),
             OWNER_ID: _user(OWNER_ID, owner=True),
+            ZH_USER_ID: _user(ZH_USER_ID, locale="zh-CN"),
         }
         self.connections = 0
         self.held: dict[str, asyncio.Event] = {}
@@ -175,7 +185,11 @@ class FakeSlack:
             }
         if method == "users.info":
             user = self.users.get(str(params.get("user")))
-            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            if str(params.get("include_locale")).lower() not in ("true", "1"):
+                user = {k: v for k, v in user.items() if k != "locale"}  # as Slack: only when asked
+            return {"ok": True, "user": user}
         if method == "apps.connections.open":
             self.connections += 1
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
