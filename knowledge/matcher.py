@@ -40,6 +40,7 @@ from knowledge.normalize import (
     COMMON_TERMS,
     HAN_TIME,
     INTENT_WORDS,
+    MAX_CHARS,
     MONEY_HAN,
     MONEY_WORDS,
     STOPWORDS,
@@ -193,7 +194,11 @@ class Matcher:
 
     def ask(self, question: str, topic: Topic | None = None) -> Answer:
         """The answer to a question, on its own or, when it names no subject, as a follow-up of `topic`;
-        a two-part question whose parts need two facts gets both."""
+        a two-part question whose parts need two facts gets both.
+
+        Only the first MAX_CHARS characters are read, as `words` does: every pattern below then runs
+        on a chat-sized text, whatever a client sends."""
+        question = question[:MAX_CHARS]
         chat = small_talk(question)
         if chat is not None:
             return Answer(
