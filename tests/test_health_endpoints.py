@@ -4,7 +4,6 @@ and the heartbeat stops the moment the bot does (issue 14)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -24,12 +23,6 @@ from tests.conftest import run_bot
 from tests.fakes.slack import FakeSlack, slack_settings
 from tests.scraping import free_port, until_healthy
 from tests.scraping import health as read_health
-
-
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="module")
@@ -98,13 +91,6 @@ async def test_the_console_serves_health_and_metrics_on_metrics_port_until_it_st
 
 
 # -- HOST -----------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.close()
 
 
 async def refused(session: aiohttp.ClientSession, url: str) -> bool:

@@ -10,7 +10,6 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -32,19 +31,6 @@ from tests.fakes.slack import (
 
 WORDS = "Ada Lovelace asks how many cores Graviton5 has"
 SECRET_PATH = "T0KEYNOTE-1764690000-r3sp0nseS3cretPath"
-
-
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.close()
 
 
 def free_port() -> int:

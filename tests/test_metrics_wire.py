@@ -39,12 +39,6 @@ QUESTION = "How many cores does Graviton5 have?"
 EPHEMERAL = 64
 
 
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture(scope="module")
 def live() -> LiveKnowledge:
     """One knowledge for the module: building the matcher takes most of a second."""
@@ -54,13 +48,6 @@ def live() -> LiveKnowledge:
 def measured_bot(live: LiveKnowledge, per_minute: int) -> Bot:
     """The bot as `python -m bot run` assembles it: counted, logged, and limited per user."""
     return Bot(live, observers=[metrics.count_question, logs.log_question], limiter=RateLimiter(per_minute))
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.close()
 
 
 @pytest.fixture

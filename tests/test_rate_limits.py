@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -149,13 +148,6 @@ async def test_two_replicas_on_postgresql_share_one_limit_under_concurrent_reque
 
 
 # -- two Slack replicas on one PostgreSQL, on the wire ----------------------------------------------------
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.close()
 
 
 async def test_the_limit_holds_across_two_slack_replicas_on_postgresql(

@@ -15,7 +15,6 @@ import shutil
 import socket
 import sys
 import threading
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,19 +46,6 @@ from tests.fakes.slack import (
     wait_healthy,
 )
 from tests.persistence import OwnPostgres, postgres_url_fixture  # noqa: F401  (fixture)
-
-
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.close()
 
 
 def free_port() -> int:

@@ -8,23 +8,14 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from tests.conftest import CLI_CWD
 from tests.fakes.slack import SIGNING_SECRET, FakeSlack, mention, sign, texts, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.close()
 
 
 def free_port() -> int:

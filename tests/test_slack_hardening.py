@@ -40,22 +40,9 @@ from tests.fakes.slack import (
 from tests.persistence import db_url_fixture  # noqa: F401  (fixture)
 
 
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture(scope="module")
 def bot() -> Bot:
     return Bot(LiveKnowledge(BUNDLED_DIR))
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.close()
 
 
 @dataclass

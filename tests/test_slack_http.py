@@ -45,23 +45,10 @@ from tests.fakes.slack import (
 from tests.persistence import Clock
 
 
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture(scope="module")
 def bot() -> Bot:
     """One bot for the module: building the matcher takes most of a second, and replies do not change it."""
     return Bot(LiveKnowledge(BUNDLED_DIR))
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.close()
 
 
 @dataclass

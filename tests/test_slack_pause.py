@@ -35,19 +35,6 @@ OTHER_CHANNEL = "C0RANDOM1"
 START = datetime(2025, 12, 3, 8, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.close()
-
-
 class Served:
     def __init__(self, slack: FakeSlack, tmp_path: Path) -> None:
         self.slack = slack

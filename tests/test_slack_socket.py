@@ -42,19 +42,6 @@ def bot() -> Bot:
     return Bot(LiveKnowledge(BUNDLED_DIR))
 
 
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.close()
-
-
 @pytest.fixture
 async def adapter(slack: FakeSlack, bot: Bot) -> AsyncIterator[SlackAdapter]:
     connected = SlackAdapter(bot, slack_settings(slack, slack_app_token=APP_TOKEN))
