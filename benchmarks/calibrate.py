@@ -26,7 +26,8 @@ from knowledge.loader import BUNDLED_DIR, load_knowledge
 from knowledge.matcher import Answer, Matcher, Topic
 
 QUESTIONS = Path(__file__).with_name("questions")
-TRAINING = ("train-chat.jsonl", "train-conversations.jsonl")
+TRAINING = tuple(sorted(path.name for path in QUESTIONS.glob("train-*.jsonl")))
+"""Every training file; the held-out ones (`heldout-*.jsonl`) are never read here."""
 WRONG_COST = 2.0
 """A wrong answer costs as much as this many honest declines: precision first."""
 C = 1.0
@@ -98,9 +99,19 @@ def utility(calibration: Calibration, data: list[Sample], threshold: float) -> t
     return right - WRONG_COST * wrong, right, wrong, declined
 
 
+SMOOTHING = 3
+"""The threshold's utility is averaged over this many hundredths either side: a few hundred questions
+leave the curve flat and jagged near its top, and a lone spike is luck, not a better threshold."""
+
+
 def best_threshold(calibration: Calibration, data: list[Sample]) -> float:
-    grid = [t / 100 for t in range(20, 91)]
-    return max(grid, key=lambda t: (utility(calibration, data, t)[0], -abs(t - 0.5)))
+    grid = range(20, 91)
+    scores = {t: utility(calibration, data, t / 100)[0] for t in range(20 - SMOOTHING, 91 + SMOOTHING)}
+
+    def smoothed(t: int) -> float:
+        return sum(scores[t + d] for d in range(-SMOOTHING, SMOOTHING + 1)) / (2 * SMOOTHING + 1)
+
+    return max(grid, key=lambda t: (smoothed(t), -abs(t - 50))) / 100
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,6 +35,7 @@ FEATURES = (
     "kind_missed",
     "follow_up",
     "same_section",
+    "repeat",
     "chinese",
 )
 """The signals, each in [0, 1] or a small count; `bias` is the intercept."""
@@ -76,6 +77,8 @@ class Signals:
     """1 when the subject was borrowed from the conversation."""
     same_section: float
     """1 when, in a follow-up, the fact is in the same section as the conversation's topic."""
+    repeat: float
+    """1 when, in a follow-up, the fact is the one just answered: a follow-up mostly asks for more."""
     chinese: float
 
     def values(self) -> tuple[float, ...]:

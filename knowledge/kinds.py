@@ -21,12 +21,14 @@ _ASK: dict[Kind, re.Pattern[str]] = {
     "person": re.compile(
         r"\b(ceo|cto|founder|co-founder|presenter|speaker|keynoter)\b|\bname of the (guy|person|speaker)"
         r"|\bwho (presented|presents|spoke|speaks|gave|hosted|ran|came|took|went|was on|is on"
-        r"|introduced|talked|did the|led|opened|kicked)\b"
+        r"|introduced|talked|did the|led|opened|kicked|delivered|delivers|headlined)\b"
         r"|谁(讲|上台|主讲|介绍|演讲)|哪位|创始人|演讲人|演讲者|主讲人|是谁讲|作者|\bauthors?\b|\bwho wrote\b"
+        r"|\b(his|her|their|job) title\b|职位|头衔|职务"
     ),
     "time": re.compile(
-        r"\bwhen(s|'s)?( (is|will|can|does|do|did|was|are|could))?\b(?! (should|would|to) )"
-        r"(?! (traffic|there|it comes|you|they|a|the))"
+        r"\bwhen(s|'s)? (is|will|can|does|do|did|was|are|could)\b(?! (should|would|to) )"
+        r"|^(<[^>]*>|\W)*((ok|okay|so|and|but|yo|hey|btw|also|hmm|lol|quick q)\W+)*when(s|'s)?\b"
+        r"(?! (should|would|to|traffic|there|it comes|you|they|a|the)\b)|\bwhen\W*$"
         r"|\b(what year|which year|what yr|release date|eta|ga date|launch date)\b"
         r"|\b(is|are|it's|its) (it |they |that )?(available|out|ga|shipping|released)\b"
         r"|\bcan (i|we|you) (use|get|try) (it|them|that|this)\b|\bavailable yet\b|\bgo(ing)? ga\b"
@@ -97,7 +99,7 @@ def given_kinds(answer: str, people: Iterable[str], stated: Iterable[str] = ()) 
 
 PERSON_WORDS = frozenset(
     {"ceo", "cto", "founder", "cofounder", "presenter", "speaker", "name", "title", "vp", "person", "guy"}
-    | {"叫", "叫啥", "名字", "谁", "创始", "创始人", "首席", "执行", "职位", "头衔"}
+    | {"叫", "叫啥", "名字", "谁", "创始", "创始人", "首席", "执行", "职位", "头衔", "职务"}
 )
 """Words that ask for a person (as the matcher sees them): a fact naming one answers them."""
 
@@ -114,11 +116,14 @@ def mismatch(asked: frozenset[Kind], given: frozenset[Kind]) -> frozenset[Kind]:
 
 _HOW_MANY = re.compile(r"\bhow many ([a-z0-9][\w-]*)(?: ([a-z][\w-]*))?")
 _ZH_COUNT = re.compile(
-    r"(?<!哪)(?:多少|几)(?:个|块|张|颗|台|条|位|层|根)\s*([a-z][a-z0-9]+|[\u4e00-\u9fff]{2})"
+    r"(?<!哪)(?:多少|几)(?:个|块|张|颗|台|条|位|层|根)\s*([a-z][a-z0-9]+|[\u4e00-\u9fff][\u4e00-\u9fff]?)"
 )
+_ZH_PARTICLES = "啊呀呢吗吧啦哦嘛哈"
+"""Sentence-final particles: in 多少个核啊 the counted noun is 核."""
 _ZH_PEOPLE = re.compile(r"(?<!哪)(?:多少|几)(?:个|位|名)?人")
 _MEASURE = "十百千万亿多余个块张颗台种条位家层根"
 _WORD = re.compile(r"\d+(?:\.\d+)?|[a-z]+|%|[\u4e00-\u9fff]")
+_HAN_NUMERALS = frozenset("零一二两三四五六七八九十百千万亿")
 _NUMBER_WORDS = frozenset(
     {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"}
     | {"single", "dual", "twin", "both", "double"}
@@ -130,7 +135,12 @@ def counted(question: str) -> tuple[str, ...]:
     """What "how many" counts ("how many cores" → cores, "多少个核心" → 核心): the answer must count it."""
     text = question.casefold()
     found = [word for match in _HOW_MANY.finditer(text) for word in match.groups() if word]
-    found += [match.group(1) for match in _ZH_COUNT.finditer(text)]
+    for match in _ZH_COUNT.finditer(text):
+        noun = match.group(1)
+        if noun[-1:] in _ZH_PARTICLES:
+            noun = noun[:-1]
+        if noun and "的" not in noun:  # 几个云的核心属性 counts 属性, too far along to read
+            found.append(noun)
     found += ["人" for _ in _ZH_PEOPLE.finditer(text)]
     return tuple(found)
 
@@ -143,7 +153,7 @@ def counts(answer: str, nouns: tuple[str, ...], fold: Callable[[str], str]) -> b
     wanted = {noun for noun in nouns if not is_han_text(noun)}
     han = [noun for noun in nouns if is_han_text(noun)]
     for position, token in enumerate(tokens):
-        if not (token[0].isdigit() or token in _NUMBER_WORDS):
+        if not (token[0].isdigit() or token in _NUMBER_WORDS or token in _HAN_NUMERALS):
             continue
         following = tokens[position + 1 : position + 6]
         if following[:1] == ["%"]:

@@ -43,6 +43,7 @@ from knowledge.normalize import (
     MAX_CHARS,
     MONEY_HAN,
     MONEY_WORDS,
+    OWNER_WORDS,
     STOPWORDS,
     TIME_WORDS,
     UNITS,
@@ -91,6 +92,8 @@ _SUBJECT_WEIGHT = 0.5
 _ECHO_WEIGHT = 0.3
 """And the words of the question before it, for less still."""
 _TOPIC_BONUS = 0.08
+_REPEAT_PENALTY = 0.05
+"""Taken off the fact just answered when a follow-up is ranked: "and per core?" wants more, not the same."""
 """A follow-up stays in its section unless the words say otherwise."""
 
 
@@ -166,6 +169,8 @@ class Query:
     """What "how many" asks to count: the answer must give a number of it."""
     packs: frozenset[str] = frozenset()
     """Packs the question names by their event, title or speakers: only their facts may answer."""
+    previous: str | None = None
+    """A follow-up's previous answer (its fact id): asked again, it is rarely what is meant."""
 
 
 @dataclass(frozen=True)
@@ -377,6 +382,7 @@ class Matcher:
             kind_missed=float(bool(soft) and not given),
             follow_up=float(follow_up),
             same_section=float(follow_up and best.entry.fact.topic == query.topic),
+            repeat=float(best.entry.fact.id == query.previous),
             chinese=float(query.language == "zh"),
         )
 
@@ -440,7 +446,11 @@ class Matcher:
                 extra.append(
                     dataclasses.replace(echo, weight=echo.weight * _ECHO_WEIGHT, name=False, borrowed=True)
                 )
-        return dataclasses.replace(query, terms=query.terms + tuple(extra), topic=previous.topic)
+        named = " ".join(self.index.subject_terms(previous))
+        text = _ANAPHORA.sub(named, query.text) if _ANAPHORA.search(query.text) else f"{query.text} {named}"
+        return dataclasses.replace(
+            query, terms=query.terms + tuple(extra), text=text, topic=previous.topic, previous=previous.id
+        )
 
     def query(self, question: str) -> Query:
         """The question's terms, weighted, with misspellings resolved and unknown names set aside."""
@@ -498,8 +508,15 @@ class Matcher:
                     skip_next = True
                     continue
             term = term_of(text)
-            proper = (token.proper and not title_case) or (chinese and text.isalpha() and text not in UNITS)
+            proper = (token.proper and not title_case) or (
+                chinese and text.isalpha() and text not in UNITS and self._latin_name(term)
+            )
             known = self._known(term, proper, source_digits=has_digit(text))
+            if known is None and position and text.isalpha() and len(text) <= 3:
+                # "lambda MI": the rest of an abbreviation whose first letter was typed out (LMI).
+                joined = tokens[position - 1].text[:1] + text
+                if joined in index.df and tokens[position - 1].text.isalpha():
+                    known = QueryTerm(joined, index.idf(joined), True, source=text, name=proper)
             if known is not None:
                 terms.append(known)
                 prefix = series_prefix(known.term)
@@ -524,6 +541,15 @@ class Matcher:
             counted=self._counted(question),
             packs=frozenset(named_packs),
         )
+
+    def _latin_name(self, term: str) -> bool:
+        """A Latin word in a Chinese question: a name when it is one of the knowledge's subjects or
+        presenters, or a word it does not have and English does not use every day (`mantle`,
+        `zyphr`); `ceo`, `tax` or `cache` amid Chinese are what is asked, not who it is about."""
+        index = self.index
+        if term in index.subjects or term in index.presenters:
+            return True
+        return term not in index.df and term not in COMMON_TERMS
 
     def _counted(self, question: str) -> tuple[str, ...]:
         """What "how many" counts, as the vocabulary knows it (`diemnsions` is `dimension`); a word
@@ -559,7 +585,7 @@ class Matcher:
                 or term.borrowed
             ):
                 continue
-            if person and term.term in PERSON_WORDS:
+            if (person and term.term in PERSON_WORDS) or _asks_owner(term):
                 continue
             asked += term.weight
             if term.term in entry.asked or term.term in entry.answered:
@@ -625,6 +651,8 @@ class Matcher:
             scored = self.score(query, entries[position], coverage)
             if bonus and scored.entry.fact.topic == query.topic:
                 scored = dataclasses.replace(scored, score=scored.score + bonus)
+            if scored.entry.fact.id == query.previous:
+                scored = dataclasses.replace(scored, score=scored.score - _REPEAT_PENALTY)
             best = max(best, scored.score)
             ranked.append(scored)
         ranked.sort(key=lambda s: s.score, reverse=True)
@@ -716,6 +744,13 @@ def _anchors(query: Query, entry: Entry) -> int:
         and t.term not in INTENT_WORDS
         and (t.term in entry.asked or t.term in entry.answered)
     )
+
+
+def _asks_owner(term: QueryTerm) -> bool:
+    """`company`, or 公/司 of 公司 in 是哪家公司的: the question asks whose its subject is."""
+    if term.term in OWNER_WORDS:
+        return True
+    return is_han(term.term) and any(term.term in word for word in OWNER_WORDS if word in term.source)
 
 
 def _needs_amount(query: Query, answer: str) -> bool:

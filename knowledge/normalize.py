@@ -29,6 +29,8 @@ _HAN_RUN = re.compile(f"[{_HAN}]+")
 # A Latin token: letters and digits, with `c++`-style pluses and decimal points kept.
 _WORD = re.compile(rf"[a-z0-9](?:[a-z0-9+]|\.(?=\d))*|[{_HAN}]+")
 _POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
+_MAGNITUDE = re.compile(r"(?<![a-z0-9.])(\d+(?:\.\d+)?)([kmb])(?![a-z0-9])", re.IGNORECASE)
+_MAGNITUDES = {"k": "thousand", "m": "million", "b": "billion"}
 
 MAX_CHARS = 1000
 """Questions are matched on their first MAX_CHARS characters; a chat question is never longer."""
@@ -279,9 +281,29 @@ CHAT_NOISE = frozenset(
 INTENT_WORDS = frozenset(
     {"many", "much", "who", "when", "where", "why"}
     | {"能", "做", "能做", "做什", "什么", "可以", "如何", "怎么", "怎样", "为什", "哪些", "多少", "是否"}
-    | {"啥", "咋", "几", "多大", "哪个", "哪家", "谁", "叫啥", "是啥", "有啥", "用啥", "干啥", "啥时", "时候"}
+    | {
+        "啥",
+        "咋",
+        "几",
+        "多大",
+        "哪个",
+        "哪家",
+        "谁",
+        "叫啥",
+        "是啥",
+        "有啥",
+        "用啥",
+        "干啥",
+        "啥时",
+        "时候",
+        "是哪",
+    }
 )
 """Words that say what kind of answer is wanted, not what it is about."""
+
+OWNER_WORDS = frozenset({"company", "compani", "firm", "org", "organization", "公司", "哪家", "家公"})
+"""Words that ask whose a product or person is ("which company is Jae Lee from?"): a fact that names
+the subject answers them by naming its company, whatever words it uses."""
 
 HAN_STOP = frozenset(
     "的了吗呢吧啊呀么嘛是在有和与及或个一请问下这那哪些什怎样多少几为您你我们他她它就都也还又被把给对"
@@ -372,9 +394,18 @@ def _is_symbol(ch: str) -> bool:
     return unicodedata.category(ch) in ("So", "Sk", "Cs", "Co") and ch not in "%+"
 
 
+def _spell_magnitude(match: re.Match[str]) -> str:
+    return f"{match.group(1)} {_MAGNITUDES[match.group(2).casefold()]}"
+
+
+def _magnitudes(text: str) -> str:
+    """Chat shorthand for amounts spelt out: `1M hours` is `1 million hours`, `2B vectors` `2 billion`."""
+    return _MAGNITUDE.sub(_spell_magnitude, text)
+
+
 def words(text: str) -> list[Token]:
     """The words of a text in order, lower-cased, markup and punctuation gone; Han runs kept whole."""
-    cleaned = strip_markup(text)
+    cleaned = _magnitudes(strip_markup(text))
     cleaned = _POSSESSIVE.sub("", cleaned)
     cleaned = cleaned.replace("'", "").replace("’", "")
     tokens: list[Token] = []
@@ -391,7 +422,7 @@ def words(text: str) -> list[Token]:
 
 def plain_words(text: str) -> list[str]:
     """The words of a curated text, as `words` gives them, without the chat clean-up it does not need."""
-    text = _POSSESSIVE.sub("", unicodedata.normalize("NFKC", text))
+    text = _POSSESSIVE.sub("", _magnitudes(unicodedata.normalize("NFKC", text)))
     return _WORD.findall(text.replace("'", "").replace("’", "").casefold())
 
 
@@ -401,7 +432,11 @@ _SEPARATOR = "\x01"
 def plain_segments(texts: list[str]) -> list[list[str]]:
     """`plain_words` of several texts at once: one normalisation pass over all of a fact's texts."""
     blob = _SEPARATOR.join(texts)
-    blob = _POSSESSIVE.sub("", unicodedata.normalize("NFKC", blob)).replace("'", "").replace("’", "")
+    blob = (
+        _POSSESSIVE.sub("", _magnitudes(unicodedata.normalize("NFKC", blob)))
+        .replace("'", "")
+        .replace("’", "")
+    )
     return [_WORD.findall(piece) for piece in blob.casefold().split(_SEPARATOR)]
 
 
@@ -449,6 +484,7 @@ _SYNONYMS = {
     "bandwidth": ("bw",),
     "generation": ("gen",),
     "largest": ("biggest",),
+    "dimension": ("dims", "dim"),
     "stage": ("steps", "step", "phases", "phase"),
     "infrastructure": ("infra",),
     "available": ("ship", "ships", "shipping", "shipped", "availability"),

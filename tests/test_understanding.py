@@ -11,7 +11,7 @@ import pytest
 from bot.app import Asked, Bot
 from bot.context import Context
 from bot.storage import Storage
-from knowledge.kinds import asked_kinds, counted, given_kinds
+from knowledge.kinds import asked_kinds, counted, counts, given_kinds
 from knowledge.parts import split_parts
 from tests.persistence import Clock
 
@@ -32,6 +32,11 @@ from tests.persistence import Clock
         ("为什么要自己做芯片", "mechanism"),
         ("which customers use graviton", "list"),
         ("有哪些客户", "list"),
+        ("what's his title", "person"),
+        ("peter desantis 在 aws 是啥职位", "person"),
+        ("Who delivered the keynote?", "person"),
+        ("m9g ga when?", "time"),
+        ("<@U0ABC> when m9g", "time"),
     ],
 )
 def test_the_kind_of_answer_a_question_asks_for_in_both_languages(question: str, kind: str) -> None:
@@ -45,6 +50,8 @@ def test_the_kind_of_answer_a_question_asks_for_in_both_languages(question: str,
         "tell me about s3 vectors",
         "project mantle 是什么",
         "how does it behave when traffic spikes",
+        "how does fine tuning on bedrock behave when live traffic spikes",
+        "what happens when traffic spikes",
     ],
 )
 def test_questions_that_ask_no_particular_kind(question: str) -> None:
@@ -63,6 +70,13 @@ def test_how_many_names_what_is_counted() -> None:
     assert counted("how many cores does g5 have") == ("cores", "does")
     assert counted("Graviton5有多少个核心") == ("核心",)
     assert counted("which ones") == ()
+    assert counted("graviton5单个封装里有多少个核啊") == ("核",), "a final particle is not part of the noun"
+    assert counted("那几个云的核心属性都有啥") == (), "几个X的Y counts Y: too far along to read, so nothing"
+
+
+def test_a_count_in_chinese_numerals_counts() -> None:
+    assert counts("推理请求包括四个阶段：分词、预填充、解码、去分词。", ("阶段",), str)
+    assert not counts("推理请求包括多个阶段。", ("阶段",), str)
 
 
 async def ask(bot: Bot, question: str, ctx: Context | None = None) -> str:
@@ -80,6 +94,27 @@ async def ask(bot: Bot, question: str, ctx: Context | None = None) -> str:
     ],
 )
 async def test_chat_noise_does_not_hide_the_question(bot: Bot, question: str, expected: str) -> None:
+    reply = await bot.message(question)
+    assert reply.kind == "answer", reply.plain_text()
+    assert expected in reply.plain_text()
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("how many dims can real vector spaces get to", "dimension"),
+        ("1M hours of video = how many years of nonstop watching", "114"),
+        ("twelvelabs ceo叫啥", "Jae Lee"),
+        ("graviton5单个封装里有多少个核啊", "192"),
+        ("who is Payam Mirrashidi, which company", "Apple"),
+        ("who patches lambda mi instances", "patching"),
+    ],
+)
+async def test_chat_shorthand_and_english_amid_chinese_are_read(
+    bot: Bot, question: str, expected: str
+) -> None:
+    """`1M`, `dims`, a particle after the counted noun, `ceo` typed amid Chinese (a word asked about,
+    not a name the answer must repeat), "which company" asked of a person, `lambda MI` for LMI."""
     reply = await bot.message(question)
     assert reply.kind == "answer", reply.plain_text()
     assert expected in reply.plain_text()
