@@ -44,6 +44,7 @@ from knowledge.normalize import (
     MONEY_HAN,
     MONEY_WORDS,
     OWNER_WORDS,
+    PROPERTIES,
     STOPWORDS,
     TIME_WORDS,
     UNITS,
@@ -81,6 +82,8 @@ _SOMEONE_SAID = re.compile(
     r"(?:say|said|announce|announced|launch|launched|present|talk about|cover|unveil|reveal|share|discuss)\b"
     r"|\b([a-z][a-z.-]*(?: [a-z][a-z.-]*)?)(?:'s|’s|s') (?:own |closing |opening |big )?keynote\b"
     r"|([a-z][a-z-]+)\s*(?:说|讲|发布|宣布)了(?:什么|啥|哪些)"
+    r"|([a-z][a-z-]+(?: [a-z][a-z-]+)?)\s*的\s*(?:keynote|主题演讲|演讲)\s*(?:里|上|中)?\s*"
+    r"(?:都|主要)?(?:讲了|说了|发布了|宣布了|有)(?:什么|啥|哪些)"
 )
 """"What did Werner say?", "Swami's keynote": a question about what someone else presented."""
 _VALUE_FOR_MONEY = re.compile(r"price performance|cost effective|cost efficient|cost efficiency")
@@ -340,6 +343,7 @@ class Matcher:
         ]
         if self._asks_something_else(query, entry):
             reasons.append("is about the subject but not about what is asked of it")
+        reasons += [f"says nothing of its {name}" for name in _missing_properties(query, entry.fact)]
         if _needs_amount(query, entry.fact.answer.get(query.language)):
             reasons.append("does not give the price or unit asked for")
         reasons += [f"gives no {kind}" for kind in sorted(mismatch(query.kinds, entry.kinds))]
@@ -751,6 +755,26 @@ def _asks_owner(term: QueryTerm) -> bool:
     if term.term in OWNER_WORDS:
         return True
     return is_han(term.term) and any(term.term in word for word in OWNER_WORDS if word in term.source)
+
+
+def _missing_properties(query: Query, fact: Fact) -> list[str]:
+    """The properties (`PROPERTIES`) the question asks for that neither of the fact's answers gives."""
+    asked = query.text.casefold()
+    answers = f"{fact.answer.en} {fact.answer.zh}".casefold()
+    return [
+        name
+        for name, spellings in PROPERTIES.items()
+        if any(_says(asked, spelling) for spelling in spellings)
+        and not any(_says(answers, spelling) for spelling in spellings)
+    ]
+
+
+def _says(text: str, spelling: str) -> bool:
+    """A Latin spelling as a word of its own (`3nm` says nm, `slack` does not say sla), a Chinese
+    one anywhere."""
+    if is_han(spelling):
+        return spelling in text
+    return re.search(rf"(?<![a-z]){re.escape(spelling)}(?![a-z])", text) is not None
 
 
 def _needs_amount(query: Query, answer: str) -> bool:

@@ -183,6 +183,12 @@ async def test_small_talk_gets_a_friendly_pointer_not_a_missed_question(
         "What's the stock price of Amazon?",
         "how many cores does graviton7 have",
         "今天天气怎么样？",
+        "Werner 的 keynote 讲了啥",
+        "matt garman 的主题演讲讲了啥",
+        "which regions is lambda managed instances available in",
+        "lmi 在哪些区域可用",
+        "what clock speed does graviton5 run at",
+        "graviton5 用的几纳米工艺",
     ],
 )
 async def test_off_topic_and_other_keynotes_get_an_honest_dont_know(bot: Bot, question: str) -> None:
