@@ -99,6 +99,9 @@ def utility(calibration: Calibration, data: list[Sample], threshold: float) -> t
     return right - WRONG_COST * wrong, right, wrong, declined
 
 
+ROUNDS = 4
+_ANSWER_ALL = 0.26
+"""A threshold just above the cap of a ruled-out candidate (0.25): every other turn is answered."""
 SMOOTHING = 3
 """The threshold's utility is averaged over this many hundredths either side: a few hundred questions
 leave the curve flat and jagged near its top, and a lone spike is luck, not a better threshold."""
@@ -124,15 +127,27 @@ def main(argv: list[str] | None = None) -> int:
         data = samples(Matcher(knowledge, calibration=current))
         print(_report(current, data))
         return 0
-    calibration = current
-    for _ in range(2):  # follow-ups depend on which turns were answered: settle once more on the new fit
+    # Follow-ups depend on which turns before them were answered, so the fit is repeated on what
+    # the last fit answers, and the round that serves the questions best is kept. It starts from
+    # no weights at all (every turn not ruled out is answered), never from the file on disk, so the
+    # same code and questions always give the same weights.
+    calibration = Calibration(tuple(0.0 for _ in FEATURES), 0.0, _ANSWER_ALL)
+    best: tuple[float, Calibration, list[Sample]] | None = None
+    for _ in range(ROUNDS):
         data = samples(Matcher(knowledge, calibration=calibration))
         weights, bias = fit(data)
         calibration = Calibration(weights, bias, 0.5)
         calibration = Calibration(weights, bias, best_threshold(calibration, data))
+        served = utility(
+            calibration, samples(Matcher(knowledge, calibration=calibration)), calibration.threshold
+        )[0]
+        if best is None or served > best[0]:
+            best = (served, calibration, data)
+    assert best is not None
+    _, calibration, data = best
     CALIBRATION_PATH.write_text(calibration.to_json(), encoding="utf-8")
     print(f"wrote {CALIBRATION_PATH}")
-    print(_report(calibration, data))
+    print(_report(calibration, samples(Matcher(knowledge, calibration=calibration))))
     return 0
 
 

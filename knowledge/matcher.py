@@ -581,14 +581,10 @@ class Matcher:
         asked = 0.0
         found = 0.0
         for term in query.terms:
-            if (
-                term.name
-                or term.term in series
-                or term.term in INTENT_WORDS
-                or not term.known
-                or term.borrowed
-            ):
+            if term.name or term.term in series or term.term in INTENT_WORDS or term.borrowed:
                 continue
+            if not term.known and (is_han(term.term) or term.term in COMMON_TERMS or term.term in UNITS):
+                continue  # an everyday word the knowledge lacks is phrasing ("belong"), not the ask
             if (person and term.term in PERSON_WORDS) or _asks_owner(term):
                 continue
             asked += term.weight
@@ -785,7 +781,7 @@ def _needs_amount(query: Query, answer: str) -> bool:
     money = asks_price or any(word in query.text for word in MONEY_HAN)
     if money and not re.search(r"\d\s*%|\$|美元|usd", answer):
         return True
-    units = words & UNITS if "number" in query.kinds else set()
+    units = words & UNITS
     return any(not re.search(rf"\d\s*{unit}", answer) for unit in units)
 
 
