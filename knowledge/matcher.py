@@ -174,6 +174,8 @@ class Query:
     """Packs the question names by their event, title or speakers: only their facts may answer."""
     previous: str | None = None
     """A follow-up's previous answer (its fact id): asked again, it is rarely what is meant."""
+    properties: tuple[str, ...] = ()
+    """Properties asked for (regions, clock speed): the answer must state them."""
 
 
 @dataclass(frozen=True)
@@ -544,6 +546,7 @@ class Matcher:
             noise,
             counted=self._counted(question),
             packs=frozenset(named_packs),
+            properties=asked_properties(text),
         )
 
     def _latin_name(self, term: str) -> bool:
@@ -753,24 +756,28 @@ def _asks_owner(term: QueryTerm) -> bool:
     return is_han(term.term) and any(term.term in word for word in OWNER_WORDS if word in term.source)
 
 
+def _property_pattern(spellings: tuple[str, ...]) -> re.Pattern[str]:
+    """Latin spellings as words of their own (`3nm` says nm, `slack` does not say sla), Chinese ones
+    anywhere."""
+    return re.compile(
+        "|".join(re.escape(s) if is_han(s) else rf"(?<![a-z]){re.escape(s)}(?![a-z])" for s in spellings)
+    )
+
+
+_PROPERTY_PATTERNS = {name: _property_pattern(spellings) for name, spellings in PROPERTIES.items()}
+
+
+def asked_properties(text: str) -> tuple[str, ...]:
+    """The properties (`PROPERTIES`) a question asks for."""
+    return tuple(name for name, pattern in _PROPERTY_PATTERNS.items() if pattern.search(text))
+
+
 def _missing_properties(query: Query, fact: Fact) -> list[str]:
-    """The properties (`PROPERTIES`) the question asks for that neither of the fact's answers gives."""
-    asked = query.text.casefold()
+    """The properties the question asks for that neither of the fact's answers gives."""
+    if not query.properties:
+        return []
     answers = f"{fact.answer.en} {fact.answer.zh}".casefold()
-    return [
-        name
-        for name, spellings in PROPERTIES.items()
-        if any(_says(asked, spelling) for spelling in spellings)
-        and not any(_says(answers, spelling) for spelling in spellings)
-    ]
-
-
-def _says(text: str, spelling: str) -> bool:
-    """A Latin spelling as a word of its own (`3nm` says nm, `slack` does not say sla), a Chinese
-    one anywhere."""
-    if is_han(spelling):
-        return spelling in text
-    return re.search(rf"(?<![a-z]){re.escape(spelling)}(?![a-z])", text) is not None
+    return [name for name in query.properties if not _PROPERTY_PATTERNS[name].search(answers)]
 
 
 def _needs_amount(query: Query, answer: str) -> bool:
