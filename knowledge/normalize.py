@@ -497,6 +497,7 @@ _SYNONYMS = {
     "bandwidth": ("bw",),
     "generation": ("gen",),
     "largest": ("biggest",),
+    "improvement": ("uplift", "boost", "bump", "gain", "gains"),
     "dimension": ("dims", "dim"),
     "stage": ("steps", "step", "phases", "phase"),
     "infrastructure": ("infra",),
