@@ -45,6 +45,7 @@ from knowledge.normalize import (
     MONEY_WORDS,
     OWNER_WORDS,
     PROPERTIES,
+    STATED_AS,
     STOPWORDS,
     TIME_WORDS,
     UNITS,
@@ -586,9 +587,14 @@ class Matcher:
         for term in query.terms:
             if term.name or term.term in series or term.term in INTENT_WORDS or term.borrowed:
                 continue
-            if not term.known and (is_han(term.term) or term.term in COMMON_TERMS or term.term in UNITS):
-                continue  # an everyday word the knowledge lacks is phrasing ("belong"), not the ask
-            if (person and term.term in PERSON_WORDS) or _asks_owner(term):
+            if not term.known and (
+                is_han(term.term)
+                or term.term in COMMON_TERMS
+                or term.term in UNITS
+                or term.source.endswith(("ed", "ing"))
+            ):
+                continue  # an everyday word or a verb the knowledge lacks is phrasing ("belong", "bumped")
+            if (person and _one_of(term, PERSON_WORDS)) or _one_of(term, OWNER_WORDS):
                 continue
             asked += term.weight
             if term.term in entry.asked or term.term in entry.answered:
@@ -749,11 +755,11 @@ def _anchors(query: Query, entry: Entry) -> int:
     )
 
 
-def _asks_owner(term: QueryTerm) -> bool:
-    """`company`, or 公/司 of 公司 in 是哪家公司的: the question asks whose its subject is."""
-    if term.term in OWNER_WORDS:
+def _one_of(term: QueryTerm, words: frozenset[str]) -> bool:
+    """The term is one of `words`, or a character of one of them in the question (公 of 公司)."""
+    if term.term in words:
         return True
-    return is_han(term.term) and any(term.term in word for word in OWNER_WORDS if word in term.source)
+    return is_han(term.term) and any(term.term in word for word in words if word in term.source)
 
 
 def _property_pattern(spellings: tuple[str, ...]) -> re.Pattern[str]:
@@ -765,6 +771,9 @@ def _property_pattern(spellings: tuple[str, ...]) -> re.Pattern[str]:
 
 
 _PROPERTY_PATTERNS = {name: _property_pattern(spellings) for name, spellings in PROPERTIES.items()}
+_STATED_PATTERNS = {
+    name: _property_pattern(spellings + STATED_AS.get(name, ())) for name, spellings in PROPERTIES.items()
+}
 
 
 def asked_properties(text: str) -> tuple[str, ...]:
@@ -777,7 +786,7 @@ def _missing_properties(query: Query, fact: Fact) -> list[str]:
     if not query.properties:
         return []
     answers = f"{fact.answer.en} {fact.answer.zh}".casefold()
-    return [name for name in query.properties if not _PROPERTY_PATTERNS[name].search(answers)]
+    return [name for name in query.properties if not _STATED_PATTERNS[name].search(answers)]
 
 
 def _needs_amount(query: Query, answer: str) -> bool:

@@ -297,11 +297,14 @@ INTENT_WORDS = frozenset(
         "啥时",
         "时候",
         "是哪",
+        "是谁",
     }
 )
 """Words that say what kind of answer is wanted, not what it is about."""
 
-OWNER_WORDS = frozenset({"company", "compani", "firm", "org", "organization", "公司", "哪家", "家公"})
+OWNER_WORDS = frozenset(
+    {"company", "compani", "firm", "org", "organization", "公司", "哪家", "家公", "谁家", "家的"}
+)
 """Words that ask whose a product or person is ("which company is Jae Lee from?"): a fact that names
 the subject answers them by naming its company, whatever words it uses."""
 
@@ -352,10 +355,14 @@ PROPERTIES: dict[str, tuple[str, ...]] = {
     "quota": ("quota", "quotas", "配额"),
     "SLA": ("sla", "uptime"),
     "license": ("license", "licence", "licensing", "许可证", "开源协议"),
+    "maximum": ("max", "maximum", "最大能", "最大支持", "最多能", "最多支持", "上限"),
 }
 """Properties people ask of a product that an answer either states in so many words or does not
 give at all ("which regions is LMI in?" is not answered by what LMI is): each with the words that
 ask for it and that an answer giving it would use."""
+
+STATED_AS: dict[str, tuple[str, ...]] = {"maximum": ("up to", "最多", "至多", "多达", "最高")}
+"""Other words an answer uses to state a property: a maximum is "up to 2 billion"."""
 
 TIME_WORDS = frozenset({"tomorrow", "yesterday", "tonight", "upcoming"})
 TIME_PAIRS = frozenset(
@@ -497,7 +504,7 @@ _SYNONYMS = {
     "bandwidth": ("bw",),
     "generation": ("gen",),
     "largest": ("biggest",),
-    "improvement": ("uplift", "boost", "bump", "gain", "gains"),
+    "improvement": ("uplift", "boost", "gain", "gains"),
     "dimension": ("dims", "dim"),
     "stage": ("steps", "step", "phases", "phase"),
     "infrastructure": ("infra",),

@@ -108,13 +108,17 @@ async def test_chat_noise_does_not_hide_the_question(bot: Bot, question: str, ex
         ("graviton5单个封装里有多少个核啊", "192"),
         ("who is Payam Mirrashidi, which company", "Apple"),
         ("who patches lambda mi instances", "patching"),
+        ("ArcXP 是谁家的", "华盛顿邮报"),
+        ("s3 vectors 上线四个月建了多少个索引", "25万"),
+        ("g4 bumped L2 from what to what", "2MB"),
     ],
 )
 async def test_chat_shorthand_and_english_amid_chinese_are_read(
     bot: Bot, question: str, expected: str
 ) -> None:
     """`1M`, `dims`, a particle after the counted noun, `ceo` typed amid Chinese (a word asked about,
-    not a name the answer must repeat), "which company" asked of a person, `lambda MI` for LMI."""
+    not a name the answer must repeat), "which company" asked of a person, `lambda MI` for LMI,
+    25万个向量索引 counting 索引, a verb the knowledge lacks (`bumped`) read as phrasing."""
     reply = await bot.message(question)
     assert reply.kind == "answer", reply.plain_text()
     assert expected in reply.plain_text()
@@ -189,6 +193,8 @@ async def test_small_talk_gets_a_friendly_pointer_not_a_missed_question(
         "lmi 在哪些区域可用",
         "what clock speed does graviton5 run at",
         "graviton5 用的几纳米工艺",
+        "lambda 托管实例最大能给多少内存",
+        "what's the max timeout for lambda managed instances",
     ],
 )
 async def test_off_topic_and_other_keynotes_get_an_honest_dont_know(bot: Bot, question: str) -> None:
