@@ -57,7 +57,7 @@ from knowledge.normalize import (
     time_pair,
     words,
 )
-from knowledge.parts import split_parts
+from knowledge.parts import new_topic, split_parts
 from knowledge.smalltalk import SmallTalk, small_talk
 
 CALIBRATION = load_calibration()
@@ -219,6 +219,9 @@ class Matcher:
         if someone is not None:
             language = detect_language(question)
             return Answer(question, False, language, 0.0, ruled_out=(f"asks about what {someone} presented",))
+        rest = new_topic(question)
+        if rest is not None:
+            question, topic = rest, None
         whole = self._ask_one(question, topic)
         parts = split_parts(question)
         if len(parts) < 2:

@@ -49,3 +49,24 @@ def _chinese_clauses(text: str) -> list[str]:
 
 def _han(text: str) -> bool:
     return bool(re.search(r"[\u4e00-\u9fff]", text))
+
+
+_NEW_TOPIC = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|alright|so|and|also|k)\W+)*"
+    r"(?:(?:totally |completely )?unrelated(?: but| question| q)?|switching(?: gears| topics?)?"
+    r"|(?:a )?diff(?:erent)? (?:topic|q|question|thing)|(?:an)?other (?:topic|q|question|thing)"
+    r"|new (?:topic|q|question)|change of topic|changing (?:topic|subject)|on another note)\b[\s,.:;!—–-]*"
+    r"|^\W*(?:换个话题|换个问题|换个事|另一个问题|说点别的|题外话|顺便问一下|顺便问下)[\s，,。:：；;！!-]*",
+    re.IGNORECASE,
+)
+
+
+def new_topic(question: str) -> str | None:
+    """The rest of a question that opens by leaving the conversation's topic ("ok diff q, what's
+    NKI?", "换个话题，decart 的 ceo 叫啥"): it is asked on its own, never as a follow-up, and the
+    announcement itself is not looked up ("switching" is not a network switch)."""
+    match = _NEW_TOPIC.match(question)
+    if match is None or match.end() == 0:
+        return None
+    rest = question[match.end() :].strip()
+    return rest or None

@@ -12,7 +12,7 @@ from bot.app import Asked, Bot
 from bot.context import Context
 from bot.storage import Storage
 from knowledge.kinds import asked_kinds, counted, counts, given_kinds
-from knowledge.parts import split_parts
+from knowledge.parts import new_topic, split_parts
 from tests.persistence import Clock
 
 
@@ -214,6 +214,23 @@ async def test_a_follow_up_that_names_a_new_product_switches_the_topic(bot: Bot)
     await ask(bot, "how many chips in a Trainium3 UltraServer?", ada)
     assert "192" in await ask(bot, "ok different q, how many cores on graviton5", ada)
     assert "2.6" in await ask(bot, "and the L3 cache per core?", ada)
+
+
+async def test_announcing_a_new_topic_leaves_the_old_one(bot: Bot) -> None:
+    """ "switching" is the announcement, not a network switch, and nothing is borrowed from Trainium3."""
+    ada = Context(conversation="ada")
+    await ask(bot, "how many chips in a Trainium3 UltraServer?", ada)
+    assert "Bedrock" in await ask(bot, "ok switching, what is project mantle", ada)
+    assert "Dean Leitersdorf" in await ask(bot, "换个话题，decart 的 ceo 叫啥", ada)
+
+
+def test_a_new_topic_is_announced_at_the_start_only() -> None:
+    assert new_topic("ok diff q, what is nki") == "what is nki"
+    assert new_topic("换个话题，decart 的 ceo 叫啥") == "decart 的 ceo 叫啥"
+    assert new_topic("diff topic: ultraserver switch tech?") == "ultraserver switch tech?"
+    assert new_topic("switch tech?") is None
+    assert new_topic("what is the other thing") is None
+    assert new_topic("unrelated") is None, "nothing left to ask"
 
 
 async def test_a_conversation_is_one_user_in_one_place(bot: Bot) -> None:
