@@ -44,8 +44,6 @@ from knowledge.normalize import (
     MONEY_HAN,
     MONEY_WORDS,
     OWNER_WORDS,
-    PROPERTIES,
-    STATED_AS,
     STOPWORDS,
     TIME_WORDS,
     UNITS,
@@ -58,6 +56,7 @@ from knowledge.normalize import (
     words,
 )
 from knowledge.parts import new_topic, split_parts
+from knowledge.properties import asked_properties, missing_properties
 from knowledge.smalltalk import SmallTalk, small_talk
 
 CALIBRATION = load_calibration()
@@ -96,9 +95,9 @@ _SUBJECT_WEIGHT = 0.5
 _ECHO_WEIGHT = 0.3
 """And the words of the question before it, for less still."""
 _TOPIC_BONUS = 0.08
+"""A follow-up stays in its section unless the words say otherwise."""
 _REPEAT_PENALTY = 0.05
 """Taken off the fact just answered when a follow-up is ranked: "and per core?" wants more, not the same."""
-"""A follow-up stays in its section unless the words say otherwise."""
 
 
 @dataclass(frozen=True)
@@ -349,7 +348,9 @@ class Matcher:
         ]
         if self._asks_something_else(query, entry):
             reasons.append("is about the subject but not about what is asked of it")
-        reasons += [f"says nothing of its {name}" for name in _missing_properties(query, entry.fact)]
+        reasons += [
+            f"says nothing of its {name}" for name in missing_properties(query.properties, entry.fact)
+        ]
         if _needs_amount(query, entry.fact.answer.get(query.language)):
             reasons.append("does not give the price or unit asked for")
         reasons += [f"gives no {kind}" for kind in sorted(mismatch(query.kinds, entry.kinds))]
@@ -763,33 +764,6 @@ def _one_of(term: QueryTerm, words: frozenset[str]) -> bool:
     if term.term in words:
         return True
     return is_han(term.term) and any(term.term in word for word in words if word in term.source)
-
-
-def _property_pattern(spellings: tuple[str, ...]) -> re.Pattern[str]:
-    """Latin spellings as words of their own (`3nm` says nm, `slack` does not say sla), Chinese ones
-    anywhere."""
-    return re.compile(
-        "|".join(re.escape(s) if is_han(s) else rf"(?<![a-z]){re.escape(s)}(?![a-z])" for s in spellings)
-    )
-
-
-_PROPERTY_PATTERNS = {name: _property_pattern(spellings) for name, spellings in PROPERTIES.items()}
-_STATED_PATTERNS = {
-    name: _property_pattern(spellings + STATED_AS.get(name, ())) for name, spellings in PROPERTIES.items()
-}
-
-
-def asked_properties(text: str) -> tuple[str, ...]:
-    """The properties (`PROPERTIES`) a question asks for."""
-    return tuple(name for name, pattern in _PROPERTY_PATTERNS.items() if pattern.search(text))
-
-
-def _missing_properties(query: Query, fact: Fact) -> list[str]:
-    """The properties the question asks for that neither of the fact's answers gives."""
-    if not query.properties:
-        return []
-    answers = f"{fact.answer.en} {fact.answer.zh}".casefold()
-    return [name for name in query.properties if not _STATED_PATTERNS[name].search(answers)]
 
 
 def _needs_amount(query: Query, answer: str) -> bool:

@@ -347,23 +347,6 @@ CHAT_ACRONYMS = frozenset(
 UNITS = frozenset({"kb", "mb", "gb", "tb", "pb", "watt", "watts", "tdp", "ghz", "mhz", "nm", "usd"})
 """A question that names a unit needs an answer in that unit: "L3 cache in MB" is not "5x"."""
 
-PROPERTIES: dict[str, tuple[str, ...]] = {
-    "region": ("region", "regions", "区域", "地区", "可用区"),
-    "clock speed": ("clock", "clocked", "frequency", "主频", "频率"),
-    "power draw": ("tdp", "wattage", "功耗"),
-    "process node": ("nm", "nanometer", "nanometre", "process node", "制程", "纳米", "工艺"),
-    "quota": ("quota", "quotas", "配额"),
-    "SLA": ("sla", "uptime"),
-    "license": ("license", "licence", "licensing", "许可证", "开源协议"),
-    "maximum": ("max", "maximum", "最大能", "最大支持", "最多能", "最多支持", "上限"),
-}
-"""Properties people ask of a product that an answer either states in so many words or does not
-give at all ("which regions is LMI in?" is not answered by what LMI is): each with the words that
-ask for it and that an answer giving it would use."""
-
-STATED_AS: dict[str, tuple[str, ...]] = {"maximum": ("up to", "最多", "至多", "多达", "最高")}
-"""Other words an answer uses to state a property: a maximum is "up to 2 billion"."""
-
 TIME_WORDS = frozenset({"tomorrow", "yesterday", "tonight", "upcoming"})
 TIME_PAIRS = frozenset(
     {("next", "year"), ("next", "week"), ("next", "month"), ("last", "year"), ("last", "week")}

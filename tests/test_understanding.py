@@ -13,6 +13,7 @@ from bot.context import Context
 from bot.storage import Storage
 from knowledge.kinds import asked_kinds, counted, counts, given_kinds
 from knowledge.parts import new_topic, split_parts
+from knowledge.properties import asked_properties
 from tests.persistence import Clock
 
 
@@ -266,3 +267,10 @@ async def test_a_failing_observer_never_costs_the_answer(bot: Bot) -> None:
 
     reply = await Bot(bot.live, observers=[broken]).message("how many cores does Graviton5 have?")
     assert reply.kind == "answer" and "192" in reply.plain_text()
+
+
+def test_a_property_is_asked_and_stated_in_words_of_its_own() -> None:
+    assert asked_properties("is graviton5 on 3nm") == ("process node",)
+    assert asked_properties("lmi 在哪些区域可用") == ("region",)
+    assert asked_properties("how do i post this in slack") == (), "slack is not an SLA"
+    assert asked_properties("max vectors per index") == ("maximum",)

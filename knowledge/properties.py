@@ -1,0 +1,55 @@
+"""Properties of a product that an answer states in so many words or does not give at all.
+
+"Which regions is Lambda Managed Instances in?" names the product and so matches LMI's overview,
+but the overview says nothing of regions: the honest answer is "I don't know". A question that asks
+for one of these properties is answered only by a fact whose answer (in either language) says it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from knowledge.models import Fact
+from knowledge.normalize import is_han
+
+PROPERTIES: dict[str, tuple[str, ...]] = {
+    "region": ("region", "regions", "区域", "地区", "可用区"),
+    "clock speed": ("clock", "clocked", "frequency", "主频", "频率"),
+    "power draw": ("tdp", "wattage", "功耗"),
+    "process node": ("nm", "nanometer", "nanometre", "process node", "制程", "纳米", "工艺"),
+    "quota": ("quota", "quotas", "配额"),
+    "SLA": ("sla", "uptime"),
+    "license": ("license", "licence", "licensing", "许可证", "开源协议"),
+    "maximum": ("max", "maximum", "最大能", "最大支持", "最多能", "最多支持", "上限"),
+}
+"""Properties people ask of a product that an answer either states in so many words or does not
+give at all ("which regions is LMI in?" is not answered by what LMI is): each with the words that
+ask for it and that an answer giving it would use."""
+
+STATED_AS: dict[str, tuple[str, ...]] = {"maximum": ("up to", "最多", "至多", "多达", "最高")}
+"""Other words an answer uses to state a property: a maximum is "up to 2 billion"."""
+
+
+def _pattern(spellings: tuple[str, ...]) -> re.Pattern[str]:
+    """Latin spellings as words of their own (`3nm` says nm, `slack` does not say sla), Chinese ones
+    anywhere."""
+    return re.compile(
+        "|".join(re.escape(s) if is_han(s) else rf"(?<![a-z]){re.escape(s)}(?![a-z])" for s in spellings)
+    )
+
+
+_ASKED = {name: _pattern(spellings) for name, spellings in PROPERTIES.items()}
+_STATED = {name: _pattern(spellings + STATED_AS.get(name, ())) for name, spellings in PROPERTIES.items()}
+
+
+def asked_properties(text: str) -> tuple[str, ...]:
+    """The properties a question (lower-cased) asks for."""
+    return tuple(name for name, pattern in _ASKED.items() if pattern.search(text))
+
+
+def missing_properties(asked: tuple[str, ...], fact: Fact) -> list[str]:
+    """The properties asked for that neither of the fact's answers gives."""
+    if not asked:
+        return []
+    answers = f"{fact.answer.en} {fact.answer.zh}".casefold()
+    return [name for name in asked if not _STATED[name].search(answers)]
