@@ -4,6 +4,11 @@ Built once per knowledge version (start-up and reload), never at question time. 
 come from an inverted index over terms (rare terms first, within a posting budget), so a question
 costs the same whether the knowledge holds a hundred facts or a hundred thousand; only a bounded
 set of candidates is then re-ranked with rapidfuzz.
+
+At a conference's size the index must stay small (100,000 facts in a 512 MB container), so it keeps
+no Python object per fact beyond the fact itself: postings are arrays of positions, and each fact's
+words are small integers in one shared array. The entry a question's candidate needs (its term sets
+and variants) is made from those integers when first asked for, and the most recent are kept.
 """
 
 from __future__ import annotations
@@ -12,10 +17,13 @@ import gc
 import math
 import re
 from array import array
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from bisect import bisect_left, bisect_right
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
+from itertools import chain, compress, repeat
+from operator import add, and_, ne, or_, rshift
 from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz, process
@@ -51,14 +59,26 @@ _JOINERS = frozenset(
 """Words that may join their neighbour into one term (`graviton 5`, `next year`)."""
 
 
+ENTRY_CACHE = 1024
+"""Entries kept made at once: every entry of a keynote-sized knowledge, the latest of a larger one."""
+_CHUNK = 1_000
+"""Facts whose texts are normalised in one pass while building."""
+_END = "\x01"
+"""The token (id 0) that ends each of a fact's segments (a variant, a keyword, an answer) in its row."""
+_NARROW = 0xFFFF
+"""Token ids are stored in two bytes while the vocabulary is no larger than this."""
+
+
 class Variant(NamedTuple):
     language: Language
     text: str
     terms: frozenset[str]
+    weight: float
+    """The summed weight of its terms: how much of it a question can cover."""
 
 
 class Entry(NamedTuple):
-    """What the re-ranker needs about one fact, prepared in advance (tuples: cheap at 100k facts)."""
+    """What the re-ranker needs about one fact (made when a question first reaches the fact)."""
 
     fact: Fact
     asked: frozenset[str]
@@ -71,6 +91,78 @@ class Entry(NamedTuple):
     """Its topic's name (`twelvelabs`): a question may name it although the fact does not."""
     kinds: frozenset[Kind]
     """The kinds of answer it gives (a person, a time, a number, a mechanism, a list)."""
+
+
+@dataclass
+class Entries:
+    """Every fact's Entry by position, made from the fact's stored tokens when first asked for.
+
+    A frozenset per question variant costs hundreds of bytes, a billion at a conference's 500,000
+    variants; a question reaches a few dozen facts, so their entries are made then (tens of
+    microseconds each) and the ENTRY_CACHE latest kept.
+    """
+
+    facts: list[Fact]
+    tokens: list[str]
+    """Token strings by id; id 0 is `_END`."""
+    rows: array[int]
+    """Every fact's segments' token ids, each segment ended by 0, fact after fact."""
+    starts: array[int]
+    """Where each fact's row begins in `rows` (one more at the end)."""
+    expand: Callable[[str], list[str]]
+    english: Callable[[str], str]
+    weights: dict[str, float]
+    launch_names: dict[str, list[str]]
+    arounds: dict[str, frozenset[str]]
+    people: list[str]
+    han: HanSplitter
+    made: dict[int, Entry] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.facts)
+
+    def __iter__(self) -> Iterator[Entry]:
+        return (self[position] for position in range(len(self.facts)))
+
+    def __getitem__(self, position: int) -> Entry:
+        entry = self.made.get(position)
+        if entry is None:
+            if len(self.made) >= ENTRY_CACHE:
+                del self.made[next(iter(self.made))]
+            entry = self.made[position] = self._make(position)
+        return entry
+
+    def _make(self, position: int) -> Entry:
+        fact = self.facts[position]
+        ids = self.rows[self.starts[position] : self.starts[position + 1]]
+        segments = [piece.split() for piece in " ".join(map(self.tokens.__getitem__, ids)).split(_END)]
+        terms, asked, answered = _fact_terms(segments, self.expand, self.english)
+        english = len(fact.questions.en)
+        totals: dict[frozenset[str], float] = {}
+        variants = tuple(
+            self._variant("en" if number < english else "zh", segments[number], terms[number], totals)
+            for number in range(english + len(fact.questions.zh))
+        )
+        return Entry(
+            fact,
+            asked,
+            answered,
+            variants,
+            _subject(fact, self.launch_names, lambda text: tuple(dict.fromkeys(text_terms(text, self.han)))),
+            self.arounds[fact.topic],
+            given_kinds(fact.answer.en, self.people, fact.kinds),
+        )
+
+    def _variant(
+        self, language: Language, tokens: list[str], terms: list[str], totals: dict[frozenset[str], float]
+    ) -> Variant:
+        """Variants with the same terms get one sum of their weights (summed in another order it
+        could differ in the last bit, and two variants that say the same would not tie)."""
+        unique = frozenset(terms)
+        total = totals.get(unique)
+        if total is None:
+            total = totals[unique] = sum(self.weights[t] for t in unique)
+        return Variant(language, " ".join(tokens), unique, total)
 
 
 @dataclass(frozen=True)
@@ -90,7 +182,7 @@ class QueryTerm:
 
 @dataclass
 class Index:
-    entries: list[Entry]
+    entries: Entries
     df: dict[str, int]
     asked_postings: dict[str, array[int]]
     answered_postings: dict[str, array[int]]
@@ -102,7 +194,6 @@ class Index:
     subjects: frozenset[str] = frozenset()
     """Terms that name a subject (a launch, a fact's first keyword): a question naming one is not a
     bare follow-up."""
-    position: dict[str, int] = field(default_factory=dict)
     presenters: frozenset[str] = frozenset()
     """Words of the presenters' names (`peter`, `desantis`): "what did Peter say" is about this
     knowledge, "what did Werner say" about a keynote it does not have."""
@@ -112,9 +203,22 @@ class Index:
     topic_names: dict[str, frozenset[str]] = field(default_factory=dict)
     """Per topic, the names its facts mention (`trainium3` for Decart's section): a question about
     a fact may name what its section is about."""
+    bitmaps: dict[tuple[str, bool], bytes] = field(default_factory=dict)
+    """The asked (False) and answered (True) postings of the commonest terms as bits by position,
+    where a bitmap is no larger than the postings: testing forty candidates against thousands of
+    postings is then forty lookups."""
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Each fact's position by id: made when a follow-up first needs it (7 MB at 100,000 facts)."""
+        return {fact.id: position for position, fact in enumerate(self.entries.facts)}
 
     def subject_terms(self, fact: Fact) -> tuple[str, ...]:
         return self.entries[self.position[fact.id]].subject
+
+    def fact(self, position: int) -> Fact:
+        """The fact at a position, without making its entry."""
+        return self.entries.facts[position]
 
     @property
     def size(self) -> int:
@@ -132,23 +236,21 @@ class Index:
         """Fact positions sharing the most weight with the question, rare terms read first, with the
         weight each shares; True when every term's postings were read, so that weight is the fact's
         whole coverage of the question (false only when the posting budget ran out)."""
-        scores: dict[int, float] = defaultdict(float)
+        scores: dict[int, float] = {}
         budget = POSTING_BUDGET
         complete = True
         for query_term in sorted(terms, key=lambda t: self.df.get(t.term, 0)):
             if not query_term.known:
                 continue
             weight = query_term.weight * query_term.credit
-            asked = self.asked_postings.get(query_term.term, ())
-            answered = self.answered_postings.get(query_term.term, ())
+            asked = self.asked_postings.get(query_term.term, _NONE)
+            answered = self.answered_postings.get(query_term.term, _NONE)
             if len(asked) + len(answered) > budget and scores:
                 complete = False
                 break
             budget -= len(asked) + len(answered)
-            for position in asked[:POSTING_BUDGET]:
-                scores[position] += weight
-            for position in answered[:POSTING_BUDGET]:
-                scores[position] += weight * ANSWER_CREDIT
+            _accumulate(scores, asked[:POSTING_BUDGET], weight)
+            _accumulate(scores, answered[:POSTING_BUDGET], weight * ANSWER_CREDIT)
             complete = complete and max(len(asked), len(answered)) <= POSTING_BUDGET
         chosen = (
             list(scores)
@@ -156,6 +258,48 @@ class Index:
             else sorted(scores, key=scores.__getitem__, reverse=True)[:limit]
         )
         return [(position, scores[position]) for position in chosen], complete
+
+    def coverage(self, terms: Iterable[QueryTerm], positions: list[int]) -> list[float]:
+        """The weight of the question's terms that each fact at `positions` explains, read from the
+        postings, so a candidate's entry need not be made to know it."""
+        matched = [0.0] * len(positions)
+        for term in terms:
+            if not term.known:
+                continue
+            weight = term.weight * term.credit
+            asked = self._posted(term.term, False, positions)
+            answered = self._posted(term.term, True, positions)
+            for number in compress(range(len(positions)), map(or_, asked, answered)):
+                matched[number] += weight if asked[number] else weight * ANSWER_CREDIT
+        return matched
+
+    def _posted(self, term: str, answered: bool, positions: list[int]) -> list[int]:
+        """1 for each position in the term's postings, else 0, all in C: in the term's bitmap when it
+        has one, else by binary search in its (sorted) postings."""
+        bits = self.bitmaps.get((term, answered))
+        if bits is None:
+            found = (self.answered_postings if answered else self.asked_postings).get(term, _NONE)
+            after = map(bisect_right, repeat(found), positions)
+            return list(map(ne, map(bisect_left, repeat(found), positions), after))
+        octets = map(bits.__getitem__, map(rshift, positions, repeat(3)))
+        return list(map(and_, map(rshift, octets, map(and_, positions, repeat(7))), repeat(1)))
+
+
+_NONE: array[int] = array("i")
+
+
+def _accumulate(scores: dict[int, float], positions: array[int], weight: float) -> None:
+    """`scores[p] += weight` for every position, in C: a question may read thousands of postings."""
+    found = map(scores.get, positions, repeat(0.0))
+    scores.update(zip(positions, map(add, found, repeat(weight)), strict=True))
+
+
+def _bitmap(positions: array[int], size: int) -> bytes:
+    """The positions as bits (position p is bit p % 8 of byte p // 8), made in C: as a string of
+    binary digits read as one integer."""
+    digits = bytearray(b"0") * size
+    deque(map(digits.__setitem__, positions, repeat(ord("1"))), maxlen=0)
+    return int(digits[::-1], 2).to_bytes((size + 7) // 8, "little")
 
 
 def text_terms(text: str, han: HanSplitter = han_terms) -> list[str]:
@@ -221,11 +365,11 @@ def series_prefix(term: str) -> str | None:
 
 
 def build_index(knowledge: Knowledge, han: HanSplitter = han_terms) -> Index:
-    """Index the knowledge; at 100,000 facts this makes millions of small objects, none cyclic.
+    """Index the knowledge; at 100,000 facts this still makes hundreds of thousands of objects.
 
-    The cyclic garbage collector is paused while they are made (it would rescan them over and over,
-    doubling the build time) and they are then frozen out of its reach, so collections triggered at
-    question time do not walk the whole index either.
+    The cyclic garbage collector is paused while they are made (it would rescan them over and over)
+    and everything is then frozen out of its reach, the knowledge's millions of objects included, so
+    collections triggered at question time do not walk them.
     """
     collecting = gc.isenabled()
     gc.disable()
@@ -250,10 +394,26 @@ class _Memo(dict[str, Any]):
         return value
 
 
+class _Vocabulary(dict[str, int]):
+    """Token ids by token, given out in order of first sight; `tokens` lists them by id."""
+
+    def __init__(self) -> None:
+        super().__init__({_END: 0})
+        self.tokens = [_END]
+
+    def __missing__(self, token: str) -> int:
+        number = self[token] = len(self.tokens)
+        self.tokens.append(token)
+        return number
+
+
 def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
-    entries: list[Entry] = []
+    facts = list(knowledge.facts.values())
     asked_postings: defaultdict[str, array[int]] = defaultdict(partial(array, "i"))
     answered_postings: defaultdict[str, array[int]] = defaultdict(partial(array, "i"))
+    vocabulary = _Vocabulary()
+    rows: array[int] = array("H")
+    starts = array("i", [0])
 
     cached_term = _Memo(term_of).__getitem__
     launch_names: defaultdict[str, list[str]] = defaultdict(list)
@@ -262,43 +422,42 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
             launch_names[fact_id].extend((launch.name, *launch.aliases))
     topic_names: defaultdict[str, set[str]] = defaultdict(set)
     people = sorted(
-        {fact.speaker for fact in knowledge.facts.values() if fact.speaker}
+        {fact.speaker for fact in facts if fact.speaker}
         | {speaker for pack in knowledge.packs.values() for speaker in pack.speakers}
     )
     subjects: set[str] = set()
+    seen: set[tuple[tuple[str, ...], str]] = set()
     arounds: dict[str, frozenset[str]] = {}
     terms_of = _Memo(lambda text: tuple(dict.fromkeys(text_terms(text, han)))).__getitem__
     expand = _Memo(lambda token: word_terms(token, han, cached_term)).__getitem__
+    numbered = _Memo(_numbered).__getitem__
 
-    for position, fact in enumerate(knowledge.facts.values()):
-        asked_texts = [*fact.questions.en, *fact.questions.zh]
-        segments = plain_segments([*asked_texts, *fact.keywords, fact.answer.en, fact.answer.zh])
-        variants = []
-        asked_terms: list[str] = []
-        for number, tokens in enumerate(segments[:-2]):
-            terms = _terms(tokens, expand, cached_term)
-            asked_terms.extend(terms)
-            if number < len(asked_texts):
-                language: Language = "en" if number < len(fact.questions.en) else "zh"
-                variants.append(Variant(language, " ".join(tokens), frozenset(terms)))
-        asked = frozenset(asked_terms)
-        answered = frozenset(_terms(segments[-2] + segments[-1], expand, cached_term)) - asked
-        names = launch_names.get(fact.id, [])
-        named = next((k for k in fact.keywords if _name_like(k)), None) or (names[0] if names else fact.topic)
-        subject = terms_of(named)
-        around = arounds.get(fact.topic)
-        if around is None:
-            around = arounds[fact.topic] = frozenset(terms_of(fact.topic.replace("-", " ")))
-        subjects.update(t for t in (*subject, *around) if not t.isdigit() and not is_han(t))
-        topic_names[fact.topic].update(
-            t for t in asked if t in subjects or (has_digit(t) and not t.isdigit())
-        )
-        kinds = given_kinds(fact.answer.en, people, fact.kinds)
-        entries.append(Entry(fact, asked, answered, tuple(variants), subject, around, kinds))
-        for term in asked:
-            asked_postings[term].append(position)
-        for term in answered:
-            answered_postings[term].append(position)
+    for first in range(0, len(facts), _CHUNK):
+        chunk = facts[first : first + _CHUNK]
+        segmented = iter(plain_segments([text for fact in chunk for text in _texts(fact)]))
+        for position, fact in enumerate(chunk, first):
+            segments = [next(segmented) for _ in range(_segment_count(fact))]
+            row: list[int] = []
+            for tokens in segments:
+                row += map(vocabulary.__getitem__, tokens)
+                row.append(0)
+            if rows.typecode == "H" and len(vocabulary) > _NARROW:
+                rows = array("i", rows)
+            rows.extend(row[:-1])
+            starts.append(len(rows))
+            _, asked, answered = _fact_terms(segments, expand, cached_term)
+            subject = _subject(fact, launch_names, terms_of)
+            around = arounds.get(fact.topic)
+            if around is None:
+                around = arounds[fact.topic] = frozenset(terms_of(fact.topic.replace("-", " ")))
+            if (subject, fact.topic) not in seen:
+                seen.add((subject, fact.topic))
+                subjects.update(t for t in (*subject, *around) if not t.isdigit() and not is_han(t))
+            topic_names[fact.topic].update(t for t in asked if t in subjects or numbered(t))
+            for term in asked:
+                asked_postings[term].append(position)
+            for term in answered:
+                answered_postings[term].append(position)
     by_digits: dict[str, list[str]] = defaultdict(list)
     by_initial: dict[str, list[str]] = defaultdict(list)
     series: dict[str, set[str]] = defaultdict(set)
@@ -315,6 +474,24 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
                 series[match.group(1)].add(match.group(2))
         else:
             by_initial[term[0]].append(term)
+    weights = {term: math.log(1.0 + len(facts) / count) for term, count in df.items()}
+    entries = Entries(
+        facts,
+        vocabulary.tokens,
+        rows,
+        starts,
+        expand,
+        cached_term,
+        weights,
+        dict(launch_names),
+        arounds,
+        people,
+        han,
+    )
+    if len(facts) <= ENTRY_CACHE:
+        # A keynote-sized knowledge keeps every entry made, so no question pays for making one.
+        for position in range(len(facts)):
+            entries[position]
     return Index(
         entries,
         df,
@@ -324,16 +501,49 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
         dict(by_initial),
         dict(series),
         han,
-        {term: math.log(1.0 + len(entries) / count) for term, count in df.items()},
+        weights,
         frozenset(subjects),
-        {entry.fact.id: position for position, entry in enumerate(entries)},
         frozenset(word.casefold() for person in people for word in person.split()),
         _pack_terms(knowledge, han),
         {
             topic: frozenset(names & subjects | {n for n in names if has_digit(n)})
             for topic, names in topic_names.items()
         },
+        {
+            (term, answered): _bitmap(positions, len(facts))
+            for answered, postings in ((False, asked_postings), (True, answered_postings))
+            for term, positions in postings.items()
+            if len(positions) * 32 >= len(facts)
+        },
     )
+
+
+def _texts(fact: Fact) -> list[str]:
+    """A fact's texts in the order of its segments: variants (English, Chinese), keywords, answers."""
+    return [*fact.questions.en, *fact.questions.zh, *fact.keywords, fact.answer.en, fact.answer.zh]
+
+
+def _segment_count(fact: Fact) -> int:
+    return len(fact.questions.en) + len(fact.questions.zh) + len(fact.keywords) + 2
+
+
+def _fact_terms(
+    segments: list[list[str]], expand: Callable[[str], list[str]], english: Callable[[str], str]
+) -> tuple[list[list[str]], frozenset[str], frozenset[str]]:
+    """The terms of each asked segment (variants, keywords), then the terms the fact is asked with
+    and those only its answer has."""
+    terms = [_terms(tokens, expand, english) for tokens in segments[:-2]]
+    asked = frozenset(chain.from_iterable(terms))
+    answered = frozenset(_terms(segments[-2] + segments[-1], expand, english)) - asked
+    return terms, asked, answered
+
+
+def _subject(
+    fact: Fact, launch_names: dict[str, list[str]], terms_of: Callable[[str], tuple[str, ...]]
+) -> tuple[str, ...]:
+    names = launch_names.get(fact.id, [])
+    named = next((k for k in fact.keywords if _name_like(k)), None) or (names[0] if names else fact.topic)
+    return terms_of(named)
 
 
 def _pack_terms(knowledge: Knowledge, han: HanSplitter) -> dict[str, frozenset[str]]:

@@ -22,7 +22,6 @@ from rapidfuzz import fuzz
 
 from knowledge.calibration import Calibration, Signals, load_calibration
 from knowledge.index import (
-    ANSWER_CREDIT,
     Entry,
     Index,
     QueryTerm,
@@ -194,7 +193,6 @@ class Matcher:
         self.knowledge = knowledge
         self.calibration = calibration or CALIBRATION
         self.index = index if index is not None else build_index(knowledge)
-        self._totals: dict[frozenset[str], float] = {}
         self._launch_names = [
             (launch, key)
             for launch in knowledge.launches.values()
@@ -638,9 +636,9 @@ class Matcher:
     def rank(self, query: Query) -> list[Scored]:
         """Candidate facts by score, best first.
 
-        Coverage is cheap (set lookups), so every candidate gets it; only the best RERANKED by
-        coverage are compared variant by variant, and only while their coverage leaves them a chance
-        to beat the best so far (the other two parts add at most their weights).
+        Coverage is cheap (read from the postings), so every candidate gets it; only the best RERANKED
+        by coverage are compared variant by variant, and only while their coverage leaves them a
+        chance to beat the best so far (the other two parts add at most their weights).
         """
         total = sum(t.weight for t in query.terms)
         if total <= 0:
@@ -649,10 +647,13 @@ class Matcher:
         found, complete = self.index.candidates(query.terms, CANDIDATES)
         if query.packs:
             packs = self.knowledge.fact_packs
-            found = [(p, shared) for p, shared in found if packs.get(entries[p].fact.id) in query.packs]
-        covered = [
-            ((shared if complete else self.coverage(query, entries[p])) / total, p) for p, shared in found
-        ]
+            found = [(p, shared) for p, shared in found if packs.get(self.index.fact(p).id) in query.packs]
+        shares = (
+            [shared for _, shared in found]
+            if complete
+            else self.index.coverage(query.terms, [p for p, _ in found])
+        )
+        covered = [(shared / total, p) for (p, _), shared in zip(found, shares, strict=True)]
         covered.sort(key=lambda pair: pair[0], reverse=True)
         a, b, c = _WEIGHTS
         ranked: list[Scored] = []
@@ -671,18 +672,6 @@ class Matcher:
         ranked.sort(key=lambda s: s.score, reverse=True)
         return ranked
 
-    @staticmethod
-    def coverage(query: Query, entry: Entry) -> float:
-        """The weight of the question's terms that the fact explains."""
-        matched = 0.0
-        for term in query.terms:
-            if term.known:
-                if term.term in entry.asked:
-                    matched += term.weight * term.credit
-                elif term.term in entry.answered:
-                    matched += term.weight * term.credit * ANSWER_CREDIT
-        return matched
-
     def score(self, query: Query, entry: Entry, coverage: float) -> Scored:
         present = [t.term for t in query.terms if t.known and t.term in entry.asked]
         weights = self.index.weights
@@ -690,9 +679,7 @@ class Matcher:
         best_similarity = 0.0
         for variant in entry.variants:
             terms = variant.terms
-            whole = self._totals.get(terms)
-            if whole is None:
-                whole = self._totals[terms] = sum(weights[t] for t in terms)
+            whole = variant.weight
             if whole > 0:
                 covered = sum(weights[t] for t in present if t in terms)
                 if covered > best_variant * whole:

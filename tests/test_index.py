@@ -1,0 +1,79 @@
+"""The compact index: entries made on demand and coverage read from postings say what prepared term
+sets would say, so answers do not depend on which entries happen to be kept."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from knowledge import index as index_module
+from knowledge.index import ANSWER_CREDIT, Entry, Index, QueryTerm, build_index
+from knowledge.loader import Knowledge
+
+
+@pytest.fixture(scope="module")
+def index(knowledge: Knowledge) -> Index:
+    return build_index(knowledge)
+
+
+def test_an_entry_made_again_after_it_was_dropped_is_the_same(index: Index) -> None:
+    kept = list(index.entries)
+    index.entries.made.clear()
+    remade = [index.entries[position] for position in reversed(range(len(kept)))][::-1]
+    assert remade == kept
+
+
+def test_only_the_latest_entries_are_kept(
+    knowledge: Knowledge, index: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index_module, "ENTRY_CACHE", 5)
+    entries = dataclasses.replace(index.entries, made={})
+    for position in range(20):
+        entries[position]
+    assert list(entries.made) == list(range(15, 20))
+    assert [entry.fact for entry in entries] == list(knowledge.facts.values())
+
+
+def test_entries_hold_each_facts_terms_and_variants(knowledge: Knowledge, index: Index) -> None:
+    for entry, fact in zip(index.entries, knowledge.facts.values(), strict=True):
+        assert entry.fact is fact
+        assert len(entry.variants) == len(fact.questions.en) + len(fact.questions.zh)
+        assert [v.language for v in entry.variants] == ["en"] * len(fact.questions.en) + ["zh"] * len(
+            fact.questions.zh
+        )
+        assert all(variant.terms <= entry.asked for variant in entry.variants)
+        assert entry.asked.isdisjoint(entry.answered)
+        for variant in entry.variants:
+            assert variant.weight == pytest.approx(sum(index.weights[t] for t in variant.terms))
+
+
+def _coverage(terms: list[QueryTerm], entry: Entry) -> float:
+    matched = 0.0
+    for term in terms:
+        if term.known:
+            if term.term in entry.asked:
+                matched += term.weight * term.credit
+            elif term.term in entry.answered:
+                matched += term.weight * term.credit * ANSWER_CREDIT
+    return matched
+
+
+def test_coverage_from_postings_and_bitmaps_is_coverage_from_term_sets(index: Index) -> None:
+    assert index.bitmaps, "the bundled knowledge has terms common enough for a bitmap"
+    common = [term for term, _ in index.bitmaps]
+    rare = [term for term, count in index.df.items() if count * 32 < index.size][:40]
+    terms = [QueryTerm(term, index.idf(term), True, credit=0.9) for term in [*common[:8], *rare]]
+    terms.append(QueryTerm("nowhere", 1.0, False))
+    positions = list(range(index.size))
+    found = index.coverage(terms, positions)
+    assert found == [_coverage(terms, index.entries[p]) for p in positions]
+
+
+def test_candidates_share_what_their_term_sets_share(index: Index) -> None:
+    rare = sorted(index.df, key=index.df.__getitem__)[:6]
+    terms = [QueryTerm(term, index.idf(term), True) for term in rare]
+    found, complete = index.candidates(terms, limit=index.size)
+    assert complete
+    expected = {p: _coverage(terms, index.entries[p]) for p in range(index.size)}
+    assert {p: shared for p, shared in found} == pytest.approx({p: s for p, s in expected.items() if s})
