@@ -90,9 +90,32 @@ def test_a_version_2_database_gains_the_paused_state_and_keeps_its_subscriptions
                 )
             )
         assert migrate(engine) == 2
-        assert LATEST == 3
+        assert LATEST >= 3
         [kept] = storage.subscriptions("slack", "C1")
         assert kept.paused is None
         assert [s.id for s in storage.due("slack", LATER)] == [kept.id]
+    finally:
+        storage.close()
+
+
+def test_a_version_3_database_takes_topics_that_name_a_pack_and_its_theme(db_url: str) -> None:
+    """`pack-id/theme` can be 161 characters; version 3 kept 40 (PostgreSQL enforces it)."""
+    database = sa.engine.make_url(db_url).database
+    if db_url.startswith("sqlite") and database:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    storage = Storage(db_url, user_salt="test-salt")
+    try:
+        engine = storage.engine
+        with engine.begin() as connection:
+            tables.schema_version.create(connection)
+            connection.execute(sa.insert(tables.schema_version).values(id=1, version=3))
+            for step in STEPS[:3]:
+                step(connection)
+        assert migrate(engine) == 3
+        topic = f"{'p' * 80}/{'t' * 80}"
+        schedule, _ = parse_schedule(["daily", "09:00"], "UTC")
+        storage.add_subscription("slack", "C1", schedule, topic, "en", LATER)
+        [kept] = storage.subscriptions("slack", "C1")
+        assert kept.topic == topic
     finally:
         storage.close()

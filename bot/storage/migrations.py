@@ -76,7 +76,15 @@ def _paused(connection: Connection) -> None:
     connection.execute(sa.text("ALTER TABLE subscriptions ADD COLUMN paused VARCHAR(40)"))
 
 
-STEPS: list[Callable[[Connection], None]] = [_initial, _deliveries, _paused]
+def _wider_topic(connection: Connection) -> None:
+    """Version 4: a digest topic may name a pack and its theme (`pack-id/theme`, ids of up to 80
+    characters each), more than the 40 characters a theme alone needed. SQLite does not enforce a
+    VARCHAR's length, so only PostgreSQL's column changes."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("ALTER TABLE subscriptions ALTER COLUMN topic TYPE VARCHAR(200)"))
+
+
+STEPS: list[Callable[[Connection], None]] = [_initial, _deliveries, _paused, _wider_topic]
 LATEST = len(STEPS)
 
 

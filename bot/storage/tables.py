@@ -55,7 +55,7 @@ subscriptions = sa.Table(
     sa.Column("cron", sa.String(100), nullable=False),
     sa.Column("schedule_text", sa.String(100), nullable=False),
     sa.Column("timezone", sa.String(64), nullable=False),
-    sa.Column("topic", sa.String(40)),
+    sa.Column("topic", sa.String(200)),
     sa.Column("language", sa.String(2), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("next_run", UTCDateTime, nullable=False),
