@@ -3,6 +3,8 @@ the scheduler skips them, and resuming goes on from the next slot, not the misse
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import sqlalchemy as sa
 
 from bot.digests.schedule import parse_schedule
 from bot.storage import Storage, tables
-from bot.storage.migrations import LATEST, STEPS, migrate
+from bot.storage.migrations import STEPS, migrate
 from tests.persistence import db_url_fixture, storage_fixture  # noqa: F401  (fixtures)
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -70,52 +72,46 @@ def test_resuming_by_reason_leaves_other_pauses(storage: Storage) -> None:
     assert storage.resume_subscriptions("slack", [], LATER) == 0
 
 
-def test_a_version_2_database_gains_the_paused_state_and_keeps_its_subscriptions(db_url: str) -> None:
+@contextmanager
+def database_at(db_url: str, version: int, *statements: str) -> Iterator[Storage]:
+    """A database left at an older schema `version` by its own steps (with `statements` run then),
+    opened by today's Storage."""
     database = sa.engine.make_url(db_url).database
     if db_url.startswith("sqlite") and database:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     storage = Storage(db_url, user_salt="test-salt")
     try:
-        engine = storage.engine
-        with engine.begin() as connection:
+        with storage.engine.begin() as connection:
             tables.schema_version.create(connection)
-            connection.execute(sa.insert(tables.schema_version).values(id=1, version=2))
-            for step in STEPS[:2]:
+            connection.execute(sa.insert(tables.schema_version).values(id=1, version=version))
+            for step in STEPS[:version]:
                 step(connection)
-            connection.execute(
-                sa.text(
-                    "INSERT INTO subscriptions (platform, channel, cron, schedule_text, timezone, language, "
-                    "created_at, next_run, attempts) VALUES ('slack', 'C1', '0 9 * * *', 'daily 09:00', "
-                    "'UTC', 'en', '2026-11-27 08:00:00', '2026-11-27 09:00:00', 0)"
-                )
-            )
-        assert migrate(engine) == 2
-        assert LATEST >= 3
-        [kept] = storage.subscriptions("slack", "C1")
-        assert kept.paused is None
-        assert [s.id for s in storage.due("slack", LATER)] == [kept.id]
+            for statement in statements:
+                connection.execute(sa.text(statement))
+        yield storage
     finally:
         storage.close()
 
 
+def test_a_version_2_database_gains_the_paused_state_and_keeps_its_subscriptions(db_url: str) -> None:
+    old = (
+        "INSERT INTO subscriptions (platform, channel, cron, schedule_text, timezone, language, "
+        "created_at, next_run, attempts) VALUES ('slack', 'C1', '0 9 * * *', 'daily 09:00', "
+        "'UTC', 'en', '2026-11-27 08:00:00', '2026-11-27 09:00:00', 0)"
+    )
+    with database_at(db_url, 2, old) as storage:
+        assert migrate(storage.engine) == 2
+        [kept] = storage.subscriptions("slack", "C1")
+        assert kept.paused is None
+        assert [s.id for s in storage.due("slack", LATER)] == [kept.id]
+
+
 def test_a_version_3_database_takes_topics_that_name_a_pack_and_its_theme(db_url: str) -> None:
     """`pack-id/theme` can be 161 characters; version 3 kept 40 (PostgreSQL enforces it)."""
-    database = sa.engine.make_url(db_url).database
-    if db_url.startswith("sqlite") and database:
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-    storage = Storage(db_url, user_salt="test-salt")
-    try:
-        engine = storage.engine
-        with engine.begin() as connection:
-            tables.schema_version.create(connection)
-            connection.execute(sa.insert(tables.schema_version).values(id=1, version=3))
-            for step in STEPS[:3]:
-                step(connection)
-        assert migrate(engine) == 3
+    with database_at(db_url, 3) as storage:
+        assert migrate(storage.engine) == 3
         topic = f"{'p' * 80}/{'t' * 80}"
         schedule, _ = parse_schedule(["daily", "09:00"], "UTC")
         storage.add_subscription("slack", "C1", schedule, topic, "en", LATER)
         [kept] = storage.subscriptions("slack", "C1")
         assert kept.topic == topic
-    finally:
-        storage.close()
