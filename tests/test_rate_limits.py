@@ -20,7 +20,7 @@ from bot.service.limits import LocalSlots, RateLimiter, is_silent
 from bot.storage import Storage
 from knowledge.loader import BUNDLED_DIR
 from tests.fakes.slack import USER_ID, FakeSlack, mention, sign, slack_settings
-from tests.persistence import db_url_fixture, postgres_url_fixture  # noqa: F401  (fixtures)
+from tests.persistence import postgres_url_fixture  # noqa: F401  (fixture)
 
 QUESTION = "How many cores does Graviton5 have?"
 ADA = Context(platform="slack", channel="C1", user="UADA00001", conversation="slack:C1:-:UADA00001")
@@ -101,8 +101,9 @@ async def test_the_console_the_shell_and_a_limit_of_zero_are_never_limited(live:
 # -- the slots in the database ---------------------------------------------------------------------------
 
 
-def test_rate_slots_in_the_database_expire_and_the_refusal_is_told_once(db_url: str) -> None:
-    storage = Storage(db_url, user_salt="salt")
+def test_rate_slots_in_the_database_expire_and_the_refusal_is_told_once(postgres_url: str) -> None:
+    """Only a shared database (PostgreSQL) keeps rate slots: a SQLite file is one process's own."""
+    storage = Storage(postgres_url, user_salt="salt")
     try:
         now = datetime(2025, 12, 2, 17, 0, tzinfo=UTC)
         window = timedelta(seconds=60)

@@ -50,7 +50,7 @@ from adapters.slack.managers import Managers, Profile
 from adapters.slack.mrkdwn import unescape
 from adapters.slack.render import SlackMessage, render
 from bot.app import Bot
-from bot.context import Context
+from bot.context import Context, Delivery
 from bot.conversations import conversation_key
 from bot.errors import DeliveryError
 from bot.replies import ActionId, Reply
@@ -205,6 +205,9 @@ class SlackAdapter:
             # Listeners only acknowledge and start a task, so running them before the response is fast
             # and makes the task exist by the time Slack (or a test) sees the acknowledgement.
             process_before_response=True,
+            # `_http_events` checks the signature on the raw bytes before bolt sees the request; bolt's own
+            # check would compute the same HMAC again on every request (Socket Mode has none to check).
+            request_verification_enabled=False,
         )
         self.client: AsyncWebClient = self.app.client
         self.client.base_url = settings.slack_api_url or DEFAULT_API_URL
@@ -475,9 +478,15 @@ class SlackAdapter:
     # -- answering ------------------------------------------------------------------------------
 
     async def _context(
-        self, channel: str | None, user: str | None, thread: str | None = None, manage: bool = True
+        self,
+        channel: str | None,
+        user: str | None,
+        keys: list[str],
+        thread: str | None = None,
+        manage: bool = True,
     ) -> Context:
-        """`thread`: the thread the bot answers in, which is the conversation follow-ups continue.
+        """`keys`: the delivery's, which the bot claims in every replica (`bot.service.admission`).
+        `thread`: the thread the bot answers in, which is the conversation follow-ups continue.
         `manage`: the request is a command, which may need the asker's admin rights and, with no words
         to tell the language from (a bare `/digest`), their Slack locale; a question needs neither, and
         skips the users.info call."""
@@ -489,6 +498,7 @@ class SlackAdapter:
             can_manage=profile.can_manage,
             conversation=conversation_key("slack", channel, thread, user),
             language=profile.language,
+            delivery=Delivery(tuple(key for key in keys if key), self.deliveries.ttl),
         )
 
     async def _answer_message(
@@ -502,11 +512,8 @@ class SlackAdapter:
         event_id: str,
         started: float,
     ) -> None:
-        if not await self.deliveries.first_anywhere(keys):
-            log.info("event %s was already answered by another replica", event_id)
-            return
         # Only a line that reads as a command ("/digest subscribe ...") can need the asker's rights.
-        context = await self._context(channel, user, thread, manage="/" in text)
+        context = await self._context(channel, user, keys, thread, manage="/" in text)
         reply = await self.bot.message(text, context)
         if is_silent(reply):
             return
@@ -533,10 +540,7 @@ class SlackAdapter:
         keys: list[str],
         started: float,
     ) -> None:
-        if not await self.deliveries.first_anywhere(keys):
-            log.info("the /%s command was already answered by another replica", name)
-            return
-        reply = await self.bot.command(name, text, await self._context(channel, user))
+        reply = await self.bot.command(name, text, await self._context(channel, user, keys))
         if is_silent(reply):
             return
         if not await self._respond(response_url, reply, visible=not reply.private, started=started):
@@ -545,15 +549,12 @@ class SlackAdapter:
     async def _answer_action(
         self, body: dict[str, Any], action: dict[str, Any], keys: list[str], started: float
     ) -> None:
-        if not await self.deliveries.first_anywhere(keys):
-            log.info("a click was already answered by another replica")
-            return
         name = cast(ActionId, str(action.get("action_id", "")).partition(":")[0])
         container = body.get("container") or {}
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
         user = (body.get("user") or {}).get("id")
         thread = (body.get("message") or {}).get("thread_ts")
-        ctx = await self._context(channel, user, thread)
+        ctx = await self._context(channel, user, keys, thread)
         reply = await self.bot.action(name, str(action.get("value", "")), ctx)
         if is_silent(reply):
             return
