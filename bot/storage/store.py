@@ -32,7 +32,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
@@ -203,64 +203,51 @@ def _subscription(row: RowMapping) -> Subscription:
     )
 
 
-_ADMIT = (
-    sa.text(
-        """
-    WITH live AS (
-        SELECT key, expires_at FROM deliveries
-        WHERE (key = ANY(:keys) OR key = ANY(:slots) OR key = :told) AND expires_at > :now
-    ),
-    fresh AS (SELECT NOT EXISTS (SELECT 1 FROM live WHERE key = ANY(:keys)) AS ok),
-    claim AS (
-        INSERT INTO deliveries AS d (key, expires_at)
-        SELECT key, :until FROM unnest(CAST(:keys AS varchar[])) AS key
-        WHERE (SELECT ok FROM fresh)
-        ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE d.expires_at <= :now
-        RETURNING d.key
-    ),
-    first AS (SELECT (SELECT ok FROM fresh) AND count(*) = cardinality(CAST(:keys AS varchar[])) AS ok
-              FROM claim),
-    slot AS (
-        INSERT INTO deliveries AS d (key, expires_at)
-        SELECT s.key, :slot_until FROM unnest(CAST(:slots AS varchar[])) WITH ORDINALITY AS s(key, n)
-        WHERE (SELECT ok FROM first) AND s.key NOT IN (SELECT key FROM live)
-        ORDER BY s.n LIMIT 1
-        ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE d.expires_at <= :now
-        RETURNING d.key
-    ),
-    used AS (SELECT count(*) AS n, min(expires_at) AS frees_at FROM live WHERE key = ANY(:slots)),
-    told AS (
-        INSERT INTO deliveries AS d (key, expires_at)
-        SELECT :told, (SELECT frees_at FROM used)
-        WHERE (SELECT ok FROM first) AND cardinality(CAST(:slots AS varchar[])) > 0
-          AND NOT EXISTS (SELECT 1 FROM slot)
-          AND (SELECT n FROM used) >= cardinality(CAST(:slots AS varchar[]))
-          AND NOT EXISTS (SELECT 1 FROM live WHERE key = :told)
-        ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE d.expires_at <= :now
-        RETURNING d.key
-    )
-    SELECT (SELECT ok FROM fresh), (SELECT count(*) FROM claim), EXISTS (SELECT 1 FROM slot),
-           (SELECT n FROM used), (SELECT frees_at FROM used), EXISTS (SELECT 1 FROM told)
-    """
-    )
-    .bindparams(
-        sa.bindparam("now", type_=tables.UTCDateTime),
-        sa.bindparam("until", type_=tables.UTCDateTime),
-        sa.bindparam("slot_until", type_=tables.UTCDateTime),
-        sa.bindparam("keys", type_=postgresql.ARRAY(sa.String)),
-        sa.bindparam("slots", type_=postgresql.ARRAY(sa.String)),
-    )
-    .columns(
-        sa.column("fresh", sa.Boolean),
-        sa.column("claimed", sa.Integer),
-        sa.column("taken", sa.Boolean),
-        sa.column("held", sa.Integer),
-        sa.column("frees_at", tables.UTCDateTime),
-        sa.column("told", sa.Boolean),
-    )
+_ADMIT = """
+WITH slots AS (
+    SELECT %(prefix)s || n AS key, n FROM generate_series(0, %(limit)s - 1) AS n WHERE %(prefix)s <> ''
+),
+live AS (
+    SELECT key, expires_at FROM deliveries
+    WHERE key = ANY(%(keys)s::varchar[] || ARRAY(SELECT key FROM slots) || (%(prefix)s || 'told'))
+      AND expires_at > %(now)s
+),
+fresh AS (SELECT NOT EXISTS (SELECT 1 FROM live WHERE key = ANY(%(keys)s::varchar[])) AS ok),
+claim AS (
+    INSERT INTO deliveries AS d (key, expires_at)
+    SELECT key, %(until)s FROM unnest(%(keys)s::varchar[]) AS key
+    WHERE (SELECT ok FROM fresh)
+    ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE d.expires_at <= %(now)s
+    RETURNING d.key
+),
+first AS (
+    SELECT (SELECT ok FROM fresh) AND count(*) = cardinality(%(keys)s::varchar[]) AS ok FROM claim
+),
+slot AS (
+    INSERT INTO deliveries AS d (key, expires_at)
+    SELECT key, %(slot_until)s FROM slots
+    WHERE (SELECT ok FROM first) AND key NOT IN (SELECT key FROM live)
+    ORDER BY n LIMIT 1
+    ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE d.expires_at <= %(now)s
+    RETURNING d.key
+),
+used AS (SELECT count(*) AS n, min(expires_at) AS frees_at FROM live WHERE key IN (SELECT key FROM slots)),
+told AS (
+    INSERT INTO deliveries AS d (key, expires_at)
+    SELECT %(prefix)s || 'told', (SELECT frees_at FROM used)
+    WHERE (SELECT ok FROM first) AND %(limit)s > 0 AND NOT EXISTS (SELECT 1 FROM slot)
+      AND (SELECT n FROM used) >= %(limit)s
+      AND NOT EXISTS (SELECT 1 FROM live WHERE key = %(prefix)s || 'told')
+    ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE d.expires_at <= %(now)s
+    RETURNING d.key
 )
-"""`Storage.admit` in one statement (PostgreSQL): claim the delivery's keys when none is held, then, only
-if every key was claimed, the first free rate slot, or, when none is free, the `told` key once."""
+SELECT (SELECT ok FROM fresh), (SELECT count(*) FROM claim), EXISTS (SELECT 1 FROM slot),
+       (SELECT n FROM used), (SELECT frees_at FROM used), EXISTS (SELECT 1 FROM told)
+"""
+"""`Storage.admit` in one statement (PostgreSQL, driver SQL: the hot path skips SQLAlchemy's statement
+layer): claim the delivery's keys when none is held, then, only if every key was claimed, the first free
+of the `limit` rate slots `PREFIX0`... (made here, not sent), or, when none is free, `PREFIXtold` once.
+Times are naive UTC, as the `UTCDateTime` columns hold them."""
 
 
 @dataclass(frozen=True)
@@ -586,23 +573,21 @@ class Storage:
         self.prepare()
         assert self._claims is not None, "deliveries are claimed in a shared database only"
         wanted = sorted({key[:MAX_KEY_CHARS] for key in keys if key})
-        slots: list[str] = []
-        told = ""
-        if slot is not None:
-            prefix = f"rate:{slot.platform}:{self.user_hash(slot.platform, slot.user)}:"
-            slots, told = [f"{prefix}{n}" for n in range(slot.limit)], f"{prefix}told"
+        prefix = f"rate:{slot.platform}:{self.user_hash(slot.platform, slot.user)}:" if slot else ""
+        limit = slot.limit if slot is not None else 0
         window = slot.window if slot is not None else timedelta(0)
-        params = {"keys": wanted, "slots": slots, "told": told, "now": now, "until": now + ttl}
-        for _ in range(len(slots) + 2):
-            row = self._admit_once({**params, "slot_until": now + window})
-            fresh, claimed, taken, held, frees_at, tell = row
+        utc = now.astimezone(UTC).replace(tzinfo=None)
+        params = {"keys": wanted, "prefix": prefix, "limit": limit, "now": utc, "until": utc + ttl}
+        params["slot_until"] = utc + window
+        for _ in range(limit + 2):
+            fresh, claimed, taken, held, frees_at, tell = self._admit_once(params)
             if not fresh or claimed < len(wanted):
                 return Admitted(first=False)
             self._housekeeping(now)
             if slot is None or taken:
                 return Admitted(first=True, slot=None if slot is None else (True, False, 0.0))
-            if held >= len(slots):
-                retry_after = max(0.0, ((frees_at or now) - now).total_seconds())
+            if held >= limit:
+                retry_after = max(0.0, ((frees_at or utc) - utc).total_seconds())
                 return Admitted(first=True, slot=(False, bool(tell), retry_after))
             params["keys"] = wanted = []  # lost a race for a free slot: the delivery is ours, ask again
         return Admitted(first=True, slot=(False, False, window.total_seconds()))
@@ -613,7 +598,7 @@ class Storage:
         for attempt in (1, 2):
             try:
                 with self._claims.connect() as connection:
-                    row = connection.execute(_ADMIT, params).one()
+                    row = connection.exec_driver_sql(_ADMIT, params).one()
             except sa.exc.DBAPIError as error:
                 if attempt == 1 and error.connection_invalidated:
                     continue
