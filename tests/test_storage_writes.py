@@ -18,6 +18,7 @@ from bot.service.background import background
 from bot.service.limits import RateSlot
 from bot.settings import Settings
 from bot.storage import Storage, tables
+from bot.storage.store import Admitted
 from tests.persistence import db_url_fixture, postgres_url_fixture, write_knowledge  # noqa: F401  (fixtures)
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -105,18 +106,20 @@ async def test_stopping_the_bot_stores_every_question_still_queued(tmp_path: Pat
 # -- one statement per request on PostgreSQL -----------------------------------------------------------
 
 
-def test_a_delivery_is_first_once_across_replicas_and_a_repeat_takes_no_rate_slot(postgres_url: str) -> None:
+async def test_a_delivery_is_first_once_across_replicas_and_a_repeat_takes_no_rate_slot(
+    postgres_url: str,
+) -> None:
     one, two = Storage(postgres_url, user_salt="salt"), Storage(postgres_url, user_salt="salt")
     slot = RateSlot("slack", "UADA", 1, MINUTE)
     try:
-        first = one.admit(["slack:event:E1", "slack:message:C1:1.0"], TTL, NOW, slot)
-        assert (first.first, first.slot) == (True, (True, False, 0.0))
-        again = two.admit(["slack:message:C1:1.0", "slack:event:E1"], TTL, NOW, slot)
-        assert (again.first, again.slot) == (False, None), "a retry in another replica: not answered"
-        refused = two.admit(["slack:event:E2"], TTL, NOW + timedelta(seconds=10), slot)
-        assert (refused.first, refused.slot) == (True, (False, True, 50.0)), "the repeat took no slot"
-        later = one.admit(["slack:event:E1"], TTL, NOW + TTL, None)
-        assert later.first, "a key is remembered for its time to live only"
+        first = await one.admit(["slack:event:E1", "slack:message:C1:1.0"], TTL, NOW, slot)
+        assert first == Admitted(first=True, slot=(True, False, 0.0))
+        again = await two.admit(["slack:message:C1:1.0", "slack:event:E1"], TTL, NOW, slot)
+        assert again == Admitted(first=False), "a retry in another replica: not answered"
+        refused = await two.admit(["slack:event:E2"], TTL, NOW + timedelta(seconds=10), slot)
+        assert refused == Admitted(first=True, slot=(False, True, 50.0)), "the repeat took no slot"
+        later = await one.admit(["slack:event:E1"], TTL, NOW + TTL, None)
+        assert later == Admitted(first=True), "a key is remembered for its time to live only"
     finally:
         one.close()
         two.close()
@@ -127,27 +130,39 @@ async def test_requests_racing_for_one_users_slots_get_exactly_the_limit(postgre
     slot = RateSlot("slack", "UBUSY", 5, MINUTE)
     try:
         verdicts = await asyncio.gather(
-            *(replicas[n % 2].call(replicas[n % 2].admit, [f"E{n}"], TTL, NOW, slot) for n in range(24))
+            *(replicas[n % 2].admit([f"E{n}"], TTL, NOW, slot) for n in range(24))
         )
-        assert all(v is not None and v.first for v in verdicts)
-        assert sum(v.slot[0] for v in verdicts if v is not None and v.slot) == 5
-        assert sum(v.slot[1] for v in verdicts if v is not None and v.slot) == 1, "told once"
+        slots = [v.slot for v in verdicts if v is not None and v.first and v.slot is not None]
+        assert len(slots) == 24
+        assert sum(allowed for allowed, _, _ in slots) == 5
+        assert sum(tell for _, tell, _ in slots) == 1, "told once"
     finally:
         for storage in replicas:
             storage.close()
 
 
-def test_a_claim_connection_the_server_dropped_is_replaced(postgres_url: str) -> None:
+async def test_a_claim_connection_the_server_dropped_is_replaced(postgres_url: str) -> None:
     storage = Storage(postgres_url, user_salt="salt", workers=1)
     admin = sa.create_engine(storage.engine.url)
     try:
-        assert storage.admit(["E1"], TTL, NOW).first
-        with storage._claims.connect() as connection:  # type: ignore[union-attr]  # the pooled one
-            pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
-        with admin.connect() as connection:
-            connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        assert storage.admit(["E2"], TTL, NOW).first
-        assert not storage.admit(["E1"], TTL, NOW).first
+        assert await storage.admit(["E1"], TTL, NOW) == Admitted(first=True)
+        [connection] = storage._claims._idle  # type: ignore[union-attr]  # the one pooled connection
+        with admin.connect() as admin_connection:
+            admin_connection.execute(
+                sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": connection.info.backend_pid}
+            )
+        assert await storage.admit(["E2"], TTL, NOW) == Admitted(first=True)
+        assert await storage.admit(["E1"], TTL, NOW) == Admitted(first=False)
+        assert storage.available
     finally:
         admin.dispose()
+        storage.close()
+
+
+async def test_admitting_while_the_database_is_unreachable_says_so_and_answers_none() -> None:
+    storage = Storage("postgresql://nobody@127.0.0.1:1/none", connect_timeout=1)
+    try:
+        assert await storage.admit(["E1"], TTL, NOW) is None
+        assert not storage.available
+    finally:
         storage.close()

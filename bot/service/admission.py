@@ -1,9 +1,9 @@
 """The one gate every request passes before the bot handles it: the first delivery of it in any replica,
 and within the user's rate limit (`bot.service.limits`).
 
-With a shared database (PostgreSQL) both are decided in one transaction on the storage's threads
-(`Storage.admit`): the delivery's keys are claimed and a rate slot taken with one commit, instead of a
-round of transactions for each, and nothing of it runs on the event loop. Without one (SQLite, none),
+With a shared database (PostgreSQL) both are decided in one statement (`Storage.admit`): the delivery's
+keys are claimed and a rate slot taken in one round trip and one commit, instead of a round of
+transactions for each, awaited on the event loop without blocking it. Without one (SQLite, none),
 retries are the platform adapter's own memory's to spot, and the limit is this process's count.
 A database that cannot be reached lets the request through as a first delivery (answered twice is better
 than never) and falls back to this process's count.
@@ -44,7 +44,7 @@ class Admission:
         slot = limiter.slot(ctx) if limiter is not None else None
         keys = delivery.keys if delivery is not None else ()
         ttl = timedelta(seconds=delivery.ttl if delivery is not None else 0)
-        admitted = await self.storage.call(self.storage.admit, keys, ttl, datetime.now(UTC), slot)
+        admitted = await self.storage.admit(keys, ttl, datetime.now(UTC), slot)
         if admitted is not None and not admitted.first:
             log.info("a repeated %s delivery was already handled, by this replica or another", ctx.platform)
             return silent(language)

@@ -151,9 +151,7 @@ class RateLimiter:
         if self.storage is None:
             return self.local_verdict(ctx)
         slot = self.slot(ctx)
-        shared = await self.storage.call(
-            self.storage.take_rate_slot, platform, user, slot.limit, datetime.now(UTC), slot.window
-        )
+        shared = await self.storage.take_rate_slot(platform, user, slot.limit, datetime.now(UTC), slot.window)
         return self.settle(ctx, shared)
 
     def reply(self, verdict: Verdict, ctx: Context, language: Language) -> Reply | None:

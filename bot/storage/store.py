@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, RowMapping
@@ -45,6 +46,7 @@ from bot.service import metrics
 from bot.service.limits import RateSlot
 from bot.settings import Settings, SettingsError
 from bot.storage import tables
+from bot.storage.claims import ClaimConnections
 from bot.storage.migrations import migrate
 from knowledge.models import Language, Theme
 
@@ -62,6 +64,9 @@ HOUSEKEEPING_EVERY = 600.0
 """Seconds between sweeps of expired rows (missed questions past retention, old delivery keys)."""
 WRITE_RETRY_MAX = 10.0
 """Longest pause, in seconds, between two tries of a pending write while the database is away."""
+CLAIM_CONNECTIONS_PER_WORKER = 4
+"""`admit`'s connections for each of DATABASE_WORKERS (16 by default): with `backlog.MAX_ANSWERING` (32)
+answers in flight, each holding one for a round trip, they are rarely all taken."""
 WRITE_BATCH = 500
 """Most background writes stored in one transaction."""
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -92,18 +97,9 @@ def database_url(url: str) -> str:
 
 
 def create_engine(
-    url: str,
-    connect_timeout: float = 5.0,
-    statement_timeout: float = 5.0,
-    pool_size: int = 5,
-    claims: bool = False,
+    url: str, connect_timeout: float = 5.0, statement_timeout: float = 5.0, pool_size: int = 5
 ) -> Engine:
-    """Engines hide bound parameters from errors: they hold users' questions, which must not be logged.
-
-    `claims` (PostgreSQL): the engine for `Storage.admit`'s single statements: each commits on its own
-    (autocommit) without waiting for the disk (`synchronous_commit` off), and a connection is not pinged
-    before each use (a dropped one is retried once instead: see `Storage.admit`), so a claim is one
-    round trip."""
+    """Engines hide bound parameters from errors: they hold users' questions, which must not be logged."""
     parsed = sa.make_url(database_url(url))
     if parsed.get_backend_name() == "sqlite":
         engine = sa.create_engine(parsed, connect_args={"timeout": connect_timeout}, hide_parameters=True)
@@ -116,11 +112,10 @@ def create_engine(
     engine = sa.create_engine(
         parsed,
         connect_args=connect_args,
-        pool_pre_ping=not claims,
+        pool_pre_ping=True,
         pool_size=pool_size,
         max_overflow=2,
         hide_parameters=True,
-        **({"isolation_level": "AUTOCOMMIT"} if claims else {}),
     )
     if parsed.get_backend_name() == "postgresql":
         milliseconds = max(1, round(statement_timeout * 1000))
@@ -129,8 +124,6 @@ def create_engine(
             """Bound every statement, so a database that accepts connections but stalls frees the thread."""
             with dbapi_connection.cursor() as cursor:
                 cursor.execute(f"SET statement_timeout = {milliseconds}")
-                if claims:
-                    cursor.execute("SET synchronous_commit = off")
             dbapi_connection.commit()
 
         sa.event.listen(engine, "connect", _postgres_connect)
@@ -285,16 +278,23 @@ class Storage:
         is down at start-up only delays storage, never the bot.
 
         `workers` threads run the database work (the connection pool has as many connections, so a
-        worker never waits for one); `statement_timeout` bounds each statement on PostgreSQL and how
+        worker never waits for one); with PostgreSQL, up to four times as many connections on the event
+        loop take each request's claim (`admit`), opened as needed: requests in flight never queue for
+        one behind a busy loop; `statement_timeout` bounds each statement on PostgreSQL and how
         long a read waits; `max_pending_writes` bounds the writes queued while the database is away;
         `retention` is how long missed questions are kept."""
         self.engine = create_engine(url, connect_timeout, statement_timeout, pool_size=workers)
         self._claims = (
-            create_engine(url, connect_timeout, statement_timeout, pool_size=workers, claims=True)
+            ClaimConnections(
+                self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
+                CLAIM_CONNECTIONS_PER_WORKER * workers,
+                connect_timeout,
+                statement_timeout,
+            )
             if self.shared
             else None
         )
-        """`admit`'s engine (PostgreSQL only): one round trip a request."""
+        """`admit`'s connections, on the event loop (PostgreSQL only)."""
         self.connect_timeout = connect_timeout
         self.statement_timeout = statement_timeout
         self.max_pending_writes = max_pending_writes
@@ -331,7 +331,7 @@ class Storage:
         self._executor.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
         if self._claims is not None:
-            self._claims.dispose()
+            self._claims.close()
 
     def describe(self) -> str:
         """The database URL without its password, for logs."""
@@ -552,16 +552,18 @@ class Storage:
 
     # -- deliveries already handled (shared by replicas)
 
-    def admit(
+    async def admit(
         self, keys: Iterable[str], ttl: timedelta, now: datetime, slot: RateSlot | None = None
-    ) -> Admitted:
+    ) -> Admitted | None:
         """Whether a request is the first delivery of its keys in any replica, and, if it is and `slot`
-        is given, one of the user's rate slots for it: one statement, one round trip (PostgreSQL only:
-        only a shared database needs it).
+        is given, one of the user's rate slots for it: one statement, one round trip, on the event loop
+        (`bot.storage.claims`; PostgreSQL only: only a shared database needs it). None when the database
+        cannot be reached or does not answer within `statement_timeout` (logged as for `call`).
 
         Each key is a row claimed by the INSERT that creates it (or renews it once expired), only when
         none of the keys is held; of two replicas handed the same delivery at once, the second waits for
-        the first's commit and finds the rows taken. Rate slots are rows too (`rate:PLATFORM:USER-HASH:N`,
+        the first's commit and finds the rows taken (keys go in sorted order, so two claims never
+        deadlock). Rate slots are rows too (`rate:PLATFORM:USER-HASH:N`,
         never the raw id), free again once expired: a sliding window every replica shares. When every
         slot is held the request is refused, `retry_after` is the seconds until the first frees, and
         `tell` is True for the one refusal (in any replica) that claims the `told` key until then, so the
@@ -570,8 +572,38 @@ class Storage:
         the database server itself could forget its last fraction of a second of claims, which would at
         worst answer a retry twice or let a request past the limit.
         """
-        self.prepare()
         assert self._claims is not None, "deliveries are claimed in a shared database only"
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(self.statement_timeout):
+                if not self._ready or self._salt is None:
+                    await loop.run_in_executor(self._executor, self._prepare_claims)
+                admitted = await self._admit(keys, ttl, now, slot)
+        except TimeoutError:
+            self._unavailable(f"no answer within {self.statement_timeout:g} s")
+            return None
+        except (*UNAVAILABLE, psycopg.OperationalError) as error:
+            self._unavailable(str(error).splitlines()[0] if str(error) else type(error).__name__)
+            return None
+        except (sa.exc.SQLAlchemyError, psycopg.Error):
+            metrics.STORAGE_ERRORS.labels("failed").inc()
+            log.exception("storage operation admit failed")
+            return None
+        self._reachable()
+        if self._housekeeping_due():
+            self.write(self.expire, now)
+        return admitted
+
+    def _prepare_claims(self) -> None:
+        """What `admit` needs before its first statement: the schema, and the salt for user hashes."""
+        self.prepare()
+        if self._salt is None:
+            self._database_salt()
+
+    async def _admit(
+        self, keys: Iterable[str], ttl: timedelta, now: datetime, slot: RateSlot | None
+    ) -> Admitted:
+        assert self._claims is not None
         wanted = sorted({key[:MAX_KEY_CHARS] for key in keys if key})
         prefix = f"rate:{slot.platform}:{self.user_hash(slot.platform, slot.user)}:" if slot else ""
         limit = slot.limit if slot is not None else 0
@@ -580,10 +612,9 @@ class Storage:
         params = {"keys": wanted, "prefix": prefix, "limit": limit, "now": utc, "until": utc + ttl}
         params["slot_until"] = utc + window
         for _ in range(limit + 2):
-            fresh, claimed, taken, held, frees_at, tell = self._admit_once(params)
+            fresh, claimed, taken, held, frees_at, tell = await self._claims.fetchone(_ADMIT, params)
             if not fresh or claimed < len(wanted):
                 return Admitted(first=False)
-            self._housekeeping(now)
             if slot is None or taken:
                 return Admitted(first=True, slot=None if slot is None else (True, False, 0.0))
             if held >= limit:
@@ -591,20 +622,6 @@ class Storage:
                 return Admitted(first=True, slot=(False, bool(tell), retry_after))
             params["keys"] = wanted = []  # lost a race for a free slot: the delivery is ours, ask again
         return Admitted(first=True, slot=(False, False, window.total_seconds()))
-
-    def _admit_once(self, params: dict[str, Any]) -> tuple[bool, int, bool, int, datetime | None, bool]:
-        """`_ADMIT` once; a connection the server dropped (a restart) is replaced and tried once more."""
-        assert self._claims is not None
-        for attempt in (1, 2):
-            try:
-                with self._claims.connect() as connection:
-                    row = connection.exec_driver_sql(_ADMIT, params).one()
-            except sa.exc.DBAPIError as error:
-                if attempt == 1 and error.connection_invalidated:
-                    continue
-                raise
-            return (bool(row[0]), int(row[1]), bool(row[2]), int(row[3]), row[4], bool(row[5]))
-        raise AssertionError("unreachable")
 
     def forget_delivery(self, keys: Iterable[str]) -> None:
         """Let a later retry through: the first attempt could not deliver its answer."""
@@ -616,21 +633,21 @@ class Storage:
 
     # -- per-user rate limits (shared by replicas)
 
-    def take_rate_slot(
+    async def take_rate_slot(
         self, platform: str, user: str, limit: int, now: datetime, window: timedelta
-    ) -> tuple[bool, bool, float]:
-        """Take one of the user's `limit` slots for `window`: `(allowed, tell, retry_after)`; `admit`
-        without a delivery."""
-        taken = self.admit((), window, now, RateSlot(platform, user, limit, window)).slot
-        assert taken is not None, "a request with no keys is always the first"
-        return taken
+    ) -> tuple[bool, bool, float] | None:
+        """Take one of the user's `limit` slots for `window`: `(allowed, tell, retry_after)`, or None when
+        the database is away; `admit` without a delivery."""
+        admitted = await self.admit((), window, now, RateSlot(platform, user, limit, window))
+        return None if admitted is None else admitted.slot
 
-    def _housekeeping(self, now: datetime) -> None:
-        """Now and then: drop expired delivery keys and missed questions past their retention."""
+    def _housekeeping_due(self) -> bool:
+        """Now and then (every HOUSEKEEPING_EVERY): time to drop expired delivery keys and missed
+        questions past their retention (`expire`)."""
         if time.monotonic() < self._next_housekeeping:
-            return
+            return False
         self._next_housekeeping = time.monotonic() + HOUSEKEEPING_EVERY
-        self.expire(now)
+        return True
 
     def expire(self, now: datetime) -> int:
         """Delete expired delivery keys and missed questions older than the retention; returns how many
@@ -688,7 +705,8 @@ class Storage:
                 "suggestions": [clean_text(s) for s in suggestions],
             },
         )
-        self._housekeeping(at)
+        if self._housekeeping_due():
+            self.expire(at)
 
     def fact_votes(self) -> list[FactVotes]:
         self.prepare()
