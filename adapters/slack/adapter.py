@@ -1,7 +1,9 @@
 """Slack events, slash commands and button clicks in; the bot's replies out as Block Kit.
 
 Every listener acknowledges at once and hands the real work to a background task it keeps track
-of, so Slack's 3-second deadline is always met and shutting down waits for replies in flight.
+of, so Slack's 3-second deadline is always met and shutting down waits for replies in flight; only
+when `MAX_ANSWERING` answers are already being worked on does an acknowledgement wait for room, never
+more than two seconds (`bot.service.backlog`).
 
 In HTTP mode the signature and timestamp are checked on the raw bytes before anything parses the body
 (401 for a bad one, 400 for a signed body that is not what Slack sends), with one short log line and
@@ -56,6 +58,7 @@ from bot.errors import DeliveryError
 from bot.replies import ActionId, Reply
 from bot.service import metrics
 from bot.service.background import background
+from bot.service.backlog import Backlog
 from bot.service.endpoints import Endpoints
 from bot.service.health import PlatformStatus
 from bot.service.limits import is_silent
@@ -214,6 +217,7 @@ class SlackAdapter:
         self.client.retry_handlers = _retry_handlers(self.retry_seconds)
         self.managers = Managers(self.client, settings.slack_admin_user_ids)
         self.deliveries = Deliveries(bot.storage, settings.dedupe_ttl_seconds)
+        self.backlog = Backlog()
         self._history_refused = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
@@ -347,6 +351,19 @@ class SlackAdapter:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def _answer_later(self, work: Coroutine[Any, Any, None]) -> None:
+        """Start answering a request once the backlog has room (`bot.service.backlog`): the listener's
+        acknowledgement goes out when this returns."""
+        await self.backlog.room()
+        self.backlog.started()
+        task = asyncio.create_task(self._guarded(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._answered)
+
+    def _answered(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self.backlog.finished()
+
     @staticmethod
     async def _guarded(work: Coroutine[Any, Any, None]) -> None:
         try:
@@ -358,15 +375,15 @@ class SlackAdapter:
         self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         thread = event.get("thread_ts") or event.get("ts")
-        self._take_message(body, event, context.bot_user_id, thread, direct=False)
+        await self._take_message(body, event, context.bot_user_id, thread, direct=False)
 
     async def _on_direct_message(
         self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         if event.get("channel_type") == "im":
-            self._take_message(body, event, context.bot_user_id, event.get("thread_ts"), direct=True)
+            await self._take_message(body, event, context.bot_user_id, event.get("thread_ts"), direct=True)
 
-    def _take_message(
+    async def _take_message(
         self,
         body: dict[str, Any],
         event: dict[str, Any],
@@ -391,7 +408,7 @@ class SlackAdapter:
         raw = str(event.get("text") or "")
         if bot_user:
             raw = raw.replace(f"<@{bot_user}>", " ")
-        self._spawn(
+        await self._answer_later(
             self._answer_message(
                 unescape(raw), channel, str(user), thread, direct, keys, event_id or "?", started
             )
@@ -454,7 +471,7 @@ class SlackAdapter:
         if not self.deliveries.first_here(keys):
             log.info("ignored a repeated %s command (trigger %s)", name, command.get("trigger_id"))
             return
-        self._spawn(
+        await self._answer_later(
             self._answer_command(
                 name.lstrip("/"),
                 unescape(str(command.get("text") or "")),
@@ -473,7 +490,7 @@ class SlackAdapter:
         if not self.deliveries.first_here(keys):
             log.info("ignored a repeated click (trigger %s)", body.get("trigger_id"))
             return
-        self._spawn(self._answer_action(body, action, keys, started))
+        await self._answer_later(self._answer_action(body, action, keys, started))
 
     # -- answering ------------------------------------------------------------------------------
 
