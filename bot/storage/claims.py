@@ -6,7 +6,8 @@ request the hand-off (a thread woken, the GIL taken back and forth with the busy
 again) cost more than the statement. psycopg's async connections wait on the loop's own selector, so a
 request's claim is one round trip and a little work on the loop. Each connection commits every statement
 on its own (autocommit) without waiting for the disk (`synchronous_commit` off: see `Storage.admit`),
-with the storage's `statement_timeout`.
+with the storage's `statement_timeout`. Imported only for a shared database (psycopg stays unloaded with
+SQLite).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import contextlib
 from typing import Any
 
 import psycopg
+import sqlalchemy as sa
 
 
 class ClaimConnections:
@@ -32,7 +34,16 @@ class ClaimConnections:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def fetchone(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
-        """The statement's one row; raises psycopg's errors (OperationalError: the database is away)."""
+        """The statement's one row. Raises ConnectionError when the database cannot be reached, and
+        SQLAlchemy's DatabaseError for any other failure, as the rest of the storage does."""
+        try:
+            return await self._fetchone(sql, params)
+        except psycopg.OperationalError as error:
+            raise ConnectionError(str(error).splitlines()[0] if str(error) else "unreachable") from error
+        except psycopg.Error as error:
+            raise sa.exc.DatabaseError(None, None, error) from error  # no parameters: they are user data
+
+    async def _fetchone(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # connections (and the semaphore) belong to the loop that made them
             self.close()

@@ -34,9 +34,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
-import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, RowMapping
@@ -46,9 +45,11 @@ from bot.service import metrics
 from bot.service.limits import RateSlot
 from bot.settings import Settings, SettingsError
 from bot.storage import tables
-from bot.storage.claims import ClaimConnections
 from bot.storage.migrations import migrate
 from knowledge.models import Language, Theme
+
+if TYPE_CHECKING:
+    from bot.storage.claims import ClaimConnections
 
 log = logging.getLogger(__name__)
 
@@ -284,17 +285,17 @@ class Storage:
         long a read waits; `max_pending_writes` bounds the writes queued while the database is away;
         `retention` is how long missed questions are kept."""
         self.engine = create_engine(url, connect_timeout, statement_timeout, pool_size=workers)
-        self._claims = (
-            ClaimConnections(
+        self._claims: ClaimConnections | None = None
+        """`admit`'s connections, on the event loop (PostgreSQL only)."""
+        if self.shared:
+            from bot.storage.claims import ClaimConnections  # here: psycopg is loaded only when needed
+
+            self._claims = ClaimConnections(
                 self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
                 CLAIM_CONNECTIONS_PER_WORKER * workers,
                 connect_timeout,
                 statement_timeout,
             )
-            if self.shared
-            else None
-        )
-        """`admit`'s connections, on the event loop (PostgreSQL only)."""
         self.connect_timeout = connect_timeout
         self.statement_timeout = statement_timeout
         self.max_pending_writes = max_pending_writes
@@ -582,10 +583,10 @@ class Storage:
         except TimeoutError:
             self._unavailable(f"no answer within {self.statement_timeout:g} s")
             return None
-        except (*UNAVAILABLE, psycopg.OperationalError) as error:
+        except UNAVAILABLE as error:
             self._unavailable(str(error).splitlines()[0] if str(error) else type(error).__name__)
             return None
-        except (sa.exc.SQLAlchemyError, psycopg.Error):
+        except sa.exc.SQLAlchemyError:
             metrics.STORAGE_ERRORS.labels("failed").inc()
             log.exception("storage operation admit failed")
             return None
