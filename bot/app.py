@@ -5,14 +5,13 @@ Parsing and dispatch live here once, so a question reads the same on every platf
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from bot.commands import COMMANDS, Command, nearest
 from bot.commands.ask import answer_reply, small_talk_reply
@@ -21,6 +20,7 @@ from bot.context import Context
 from bot.conversations import Conversations
 from bot.live import LiveKnowledge
 from bot.replies import ActionId, Reply, untagged
+from bot.service.admission import Admission
 from bot.texts import examples, keynote_name, text
 from knowledge.language import detect_language
 from knowledge.matcher import Answer
@@ -87,9 +87,9 @@ class Bot:
         self._by_name = {command.name: command for command in commands}
         self.conversations = Conversations()
         self.observers = list(observers)
-        self.limiter = limiter
-        """The per-user rate limit (RATE_LIMIT_PER_MINUTE); None: no limit."""
-        self._writes: set[asyncio.Task[Any]] = set()
+        self.admission = Admission(storage, limiter)
+        """Each request handled once across replicas, within the per-user rate limit (RATE_LIMIT_PER_MINUTE;
+        `limiter` None: no limit)."""
 
     async def message(self, raw: str, ctx: Context = LOCAL) -> Reply:
         """A chat message: `/command args` or a question, after any leading @-mention of the bot."""
@@ -106,7 +106,7 @@ class Bot:
         traceback (never the user's words) and the user gets a private "something went wrong".
         """
         language = detect_language(args) if args.strip() else ctx.language or "en"
-        if (refused := await self._over_limit(ctx, language)) is not None:
+        if (refused := await self.admission.refusal(ctx, language)) is not None:
             return refused
         name = name.strip().lower()
         if len(args) > MAX_QUESTION:
@@ -131,21 +131,13 @@ class Bot:
         if action == "ask":
             return await self.command("ask", value, ctx)
         value, language = untagged(value)
-        if (refused := await self._over_limit(ctx, language)) is not None:
+        if (refused := await self.admission.refusal(ctx, language)) is not None:
             return refused
         try:
             return self._click(action, value, ctx, language)
         except Exception:
             log.exception("the %s button failed on %s", action, ctx.platform)
             return Reply.error(text("failed", language), language)
-
-    async def _over_limit(self, ctx: Context, language: Language) -> Reply | None:
-        """The rate-limit gate: None to go on, else the reply to a refused request (one polite notice,
-        then silent ones adapters do not send). Checked once per request: messages and "ask" clicks
-        are counted in `command`, other clicks in `action`."""
-        if self.limiter is None:
-            return None
-        return await self.limiter.refusal(ctx, language)
 
     def _click(self, action: ActionId, value: str, ctx: Context, language: Language) -> Reply:
         snapshot = self.live.current
@@ -230,20 +222,11 @@ class Bot:
         if self.storage is None:
             return
         try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
+            self.storage.write(operation, *args)
+        except RuntimeError:  # no running event loop: a one-shot command
             log.debug("no event loop, so %s is not stored", operation.__name__)
-            return
-        task = loop.create_task(self.storage.call(operation, *args))
-        self._writes.add(task)
-        task.add_done_callback(self._stored)
-
-    def _stored(self, task: asyncio.Task[Any]) -> None:
-        self._writes.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("storing failed", exc_info=task.exception())
 
     async def drain(self) -> None:
-        """Wait for the background writes to finish (at shutdown, and in tests)."""
-        while self._writes:
-            await asyncio.gather(*self._writes, return_exceptions=True)
+        """Wait for the background writes to be stored (at shutdown, and in tests)."""
+        if self.storage is not None:
+            await self.storage.drain()

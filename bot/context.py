@@ -8,6 +8,15 @@ from knowledge.models import Language
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """What a platform's delivery of a request is known by (event id, message, trigger id), so that its
+    retries are handled once (`bot.service.admission`), and for how long the platform may retry it."""
+
+    keys: tuple[str, ...]
+    ttl: float = 900.0
+
+
+@dataclass(frozen=True)
 class Context:
     platform: str = "console"
     channel: str | None = None
@@ -20,3 +29,5 @@ class Context:
     language: Language | None = None
     """The asker's language where the platform says it (Discord's locale): used when a command has
     no words to tell it from, such as a bare `/digest`."""
+    delivery: Delivery | None = None
+    """The request's delivery, where the platform may deliver it more than once (Slack)."""

@@ -20,9 +20,10 @@ from bot.service.limits import LocalSlots, RateLimiter, is_silent
 from bot.storage import Storage
 from knowledge.loader import BUNDLED_DIR
 from tests.fakes.slack import USER_ID, FakeSlack, mention, sign, slack_settings
-from tests.persistence import db_url_fixture, postgres_url_fixture  # noqa: F401  (fixtures)
+from tests.persistence import postgres_url_fixture  # noqa: F401  (fixture)
 
 QUESTION = "How many cores does Graviton5 have?"
+ALLOWED = (True, False, 0.0)
 ADA = Context(platform="slack", channel="C1", user="UADA00001", conversation="slack:C1:-:UADA00001")
 GRACE = Context(platform="slack", channel="C1", user="UGRACE001", conversation="slack:C1:-:UGRACE001")
 
@@ -101,28 +102,25 @@ async def test_the_console_the_shell_and_a_limit_of_zero_are_never_limited(live:
 # -- the slots in the database ---------------------------------------------------------------------------
 
 
-def test_rate_slots_in_the_database_expire_and_the_refusal_is_told_once(db_url: str) -> None:
-    storage = Storage(db_url, user_salt="salt")
+async def test_rate_slots_in_the_database_expire_and_the_refusal_is_told_once(postgres_url: str) -> None:
+    """Only a shared database (PostgreSQL) keeps rate slots: a SQLite file is one process's own."""
+    storage = Storage(postgres_url, user_salt="salt")
     try:
         now = datetime(2025, 12, 2, 17, 0, tzinfo=UTC)
         window = timedelta(seconds=60)
-        assert storage.take_rate_slot("slack", "U1", 2, now, window) == (True, False, 0.0)
-        assert storage.take_rate_slot("slack", "U1", 2, now + timedelta(seconds=5), window)[0]
-        allowed, tell, retry_after = storage.take_rate_slot(
-            "slack", "U1", 2, now + timedelta(seconds=20), window
-        )
-        assert (allowed, tell, retry_after) == (False, True, 40.0)
-        assert storage.take_rate_slot("slack", "U1", 2, now + timedelta(seconds=21), window) == (
-            False,
-            False,
-            39.0,
-        )
-        assert storage.take_rate_slot("discord", "U1", 2, now, window)[0], "platforms have their own users"
-        assert storage.take_rate_slot("slack", "U1", 2, now + timedelta(seconds=61), window)[0]
-        assert storage.take_rate_slot("slack", "U1", 2, now + timedelta(seconds=62), window)[1:] == (
-            True,
-            3.0,
-        )
+        slack, discord = [
+            lambda seconds, platform=platform: storage.take_rate_slot(
+                platform, "U1", 2, now + timedelta(seconds=seconds), window
+            )
+            for platform in ("slack", "discord")
+        ]
+        assert await slack(0) == ALLOWED
+        assert await slack(5) == ALLOWED
+        assert await slack(20) == (False, True, 40.0)
+        assert await slack(21) == (False, False, 39.0)
+        assert await discord(0) == ALLOWED, "platforms have their own users"
+        assert await slack(61) == ALLOWED
+        assert await slack(62) == (False, True, 3.0)
         with storage.engine.connect() as connection:
             keys = [row[0] for row in connection.exec_driver_sql("SELECT key FROM deliveries")]
         assert keys and all("U1" not in key for key in keys), "never the raw user id"

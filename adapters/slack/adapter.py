@@ -1,7 +1,9 @@
 """Slack events, slash commands and button clicks in; the bot's replies out as Block Kit.
 
 Every listener acknowledges at once and hands the real work to a background task it keeps track
-of, so Slack's 3-second deadline is always met and shutting down waits for replies in flight.
+of, so Slack's 3-second deadline is always met and shutting down waits for replies in flight; only
+when `MAX_ANSWERING` answers are already being worked on does an acknowledgement wait for room, never
+more than two seconds (`bot.service.backlog`).
 
 In HTTP mode the signature and timestamp are checked on the raw bytes before anything parses the body
 (401 for a bad one, 400 for a signed body that is not what Slack sends), with one short log line and
@@ -50,12 +52,13 @@ from adapters.slack.managers import Managers, Profile
 from adapters.slack.mrkdwn import unescape
 from adapters.slack.render import SlackMessage, render
 from bot.app import Bot
-from bot.context import Context
+from bot.context import Context, Delivery
 from bot.conversations import conversation_key
 from bot.errors import DeliveryError
 from bot.replies import ActionId, Reply
 from bot.service import metrics
 from bot.service.background import background
+from bot.service.backlog import Backlog
 from bot.service.endpoints import Endpoints
 from bot.service.health import PlatformStatus
 from bot.service.limits import is_silent
@@ -205,12 +208,16 @@ class SlackAdapter:
             # Listeners only acknowledge and start a task, so running them before the response is fast
             # and makes the task exist by the time Slack (or a test) sees the acknowledgement.
             process_before_response=True,
+            # `_http_events` checks the signature on the raw bytes before bolt sees the request; bolt's own
+            # check would compute the same HMAC again on every request (Socket Mode has none to check).
+            request_verification_enabled=False,
         )
         self.client: AsyncWebClient = self.app.client
         self.client.base_url = settings.slack_api_url or DEFAULT_API_URL
         self.client.retry_handlers = _retry_handlers(self.retry_seconds)
         self.managers = Managers(self.client, settings.slack_admin_user_ids)
         self.deliveries = Deliveries(bot.storage, settings.dedupe_ttl_seconds)
+        self.backlog = Backlog()
         self._history_refused = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
@@ -344,6 +351,19 @@ class SlackAdapter:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def _answer_later(self, work: Coroutine[Any, Any, None]) -> None:
+        """Start answering a request once the backlog has room (`bot.service.backlog`): the listener's
+        acknowledgement goes out when this returns."""
+        await self.backlog.room()
+        self.backlog.started()
+        task = asyncio.create_task(self._guarded(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._answered)
+
+    def _answered(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self.backlog.finished()
+
     @staticmethod
     async def _guarded(work: Coroutine[Any, Any, None]) -> None:
         try:
@@ -355,15 +375,15 @@ class SlackAdapter:
         self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         thread = event.get("thread_ts") or event.get("ts")
-        self._take_message(body, event, context.bot_user_id, thread, direct=False)
+        await self._take_message(body, event, context.bot_user_id, thread, direct=False)
 
     async def _on_direct_message(
         self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         if event.get("channel_type") == "im":
-            self._take_message(body, event, context.bot_user_id, event.get("thread_ts"), direct=True)
+            await self._take_message(body, event, context.bot_user_id, event.get("thread_ts"), direct=True)
 
-    def _take_message(
+    async def _take_message(
         self,
         body: dict[str, Any],
         event: dict[str, Any],
@@ -388,7 +408,7 @@ class SlackAdapter:
         raw = str(event.get("text") or "")
         if bot_user:
             raw = raw.replace(f"<@{bot_user}>", " ")
-        self._spawn(
+        await self._answer_later(
             self._answer_message(
                 unescape(raw), channel, str(user), thread, direct, keys, event_id or "?", started
             )
@@ -451,7 +471,7 @@ class SlackAdapter:
         if not self.deliveries.first_here(keys):
             log.info("ignored a repeated %s command (trigger %s)", name, command.get("trigger_id"))
             return
-        self._spawn(
+        await self._answer_later(
             self._answer_command(
                 name.lstrip("/"),
                 unescape(str(command.get("text") or "")),
@@ -470,14 +490,20 @@ class SlackAdapter:
         if not self.deliveries.first_here(keys):
             log.info("ignored a repeated click (trigger %s)", body.get("trigger_id"))
             return
-        self._spawn(self._answer_action(body, action, keys, started))
+        await self._answer_later(self._answer_action(body, action, keys, started))
 
     # -- answering ------------------------------------------------------------------------------
 
     async def _context(
-        self, channel: str | None, user: str | None, thread: str | None = None, manage: bool = True
+        self,
+        channel: str | None,
+        user: str | None,
+        keys: list[str],
+        thread: str | None = None,
+        manage: bool = True,
     ) -> Context:
-        """`thread`: the thread the bot answers in, which is the conversation follow-ups continue.
+        """`keys`: the delivery's, which the bot claims in every replica (`bot.service.admission`).
+        `thread`: the thread the bot answers in, which is the conversation follow-ups continue.
         `manage`: the request is a command, which may need the asker's admin rights and, with no words
         to tell the language from (a bare `/digest`), their Slack locale; a question needs neither, and
         skips the users.info call."""
@@ -489,6 +515,7 @@ class SlackAdapter:
             can_manage=profile.can_manage,
             conversation=conversation_key("slack", channel, thread, user),
             language=profile.language,
+            delivery=Delivery(tuple(key for key in keys if key), self.deliveries.ttl),
         )
 
     async def _answer_message(
@@ -502,11 +529,8 @@ class SlackAdapter:
         event_id: str,
         started: float,
     ) -> None:
-        if not await self.deliveries.first_anywhere(keys):
-            log.info("event %s was already answered by another replica", event_id)
-            return
         # Only a line that reads as a command ("/digest subscribe ...") can need the asker's rights.
-        context = await self._context(channel, user, thread, manage="/" in text)
+        context = await self._context(channel, user, keys, thread, manage="/" in text)
         reply = await self.bot.message(text, context)
         if is_silent(reply):
             return
@@ -533,10 +557,7 @@ class SlackAdapter:
         keys: list[str],
         started: float,
     ) -> None:
-        if not await self.deliveries.first_anywhere(keys):
-            log.info("the /%s command was already answered by another replica", name)
-            return
-        reply = await self.bot.command(name, text, await self._context(channel, user))
+        reply = await self.bot.command(name, text, await self._context(channel, user, keys))
         if is_silent(reply):
             return
         if not await self._respond(response_url, reply, visible=not reply.private, started=started):
@@ -545,15 +566,12 @@ class SlackAdapter:
     async def _answer_action(
         self, body: dict[str, Any], action: dict[str, Any], keys: list[str], started: float
     ) -> None:
-        if not await self.deliveries.first_anywhere(keys):
-            log.info("a click was already answered by another replica")
-            return
         name = cast(ActionId, str(action.get("action_id", "")).partition(":")[0])
         container = body.get("container") or {}
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
         user = (body.get("user") or {}).get("id")
         thread = (body.get("message") or {}).get("thread_ts")
-        ctx = await self._context(channel, user, thread)
+        ctx = await self._context(channel, user, keys, thread)
         reply = await self.bot.action(name, str(action.get("value", "")), ctx)
         if is_silent(reply):
             return

@@ -1,8 +1,10 @@
 """Remember recently handled deliveries, so Slack's retries and replays are not answered twice.
 
-Two memories: `RecentKeys` in this process (always, and first: it is instant), and, when the bot's
-database is PostgreSQL, the shared `deliveries` table (`Storage.first_delivery`), so a retry that
-reaches another replica, or a signed request replayed to one, is still answered once.
+Two memories: `RecentKeys` in this process (always, and first: it is instant, checked before the
+acknowledgement), and, when the bot's database is PostgreSQL, the shared `deliveries` table, where the
+bot claims a delivery's keys together with the user's rate slot (`bot.service.admission`, given the keys
+in `Context.delivery`), so a retry that reaches another replica, or a signed request replayed to one, is
+still answered once.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -65,8 +66,8 @@ class RecentKeys:
 
 
 class Deliveries:
-    """Whether a delivery (its keys: event id, message, trigger id) is handled for the first time,
-    in this process and, with a shared database, in any replica."""
+    """Whether a delivery (its keys: event id, message, trigger id) is handled for the first time in
+    this process; and letting a retry through, here and in the shared database, when a reply is lost."""
 
     def __init__(self, storage: Storage | None, ttl: float = 900.0) -> None:
         self.ttl = ttl
@@ -76,17 +77,6 @@ class Deliveries:
     def first_here(self, keys: Iterable[str]) -> bool:
         """This process has not seen any of the keys (instant: call it before acknowledging)."""
         return self.local.first_time(keys)
-
-    async def first_anywhere(self, keys: Iterable[str]) -> bool:
-        """No replica has claimed any of the keys; claims them. A database that cannot be reached
-        counts as "first": a reply answered twice is better than one never answered."""
-        if self.storage is None:
-            return True
-        now = datetime.now(UTC)
-        claimed = await self.storage.call(
-            self.storage.first_delivery, list(keys), now, timedelta(seconds=self.ttl)
-        )
-        return claimed is not False
 
     async def forget(self, keys: Iterable[str]) -> None:
         """Let a later retry through: the first attempt could not deliver its answer."""

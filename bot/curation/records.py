@@ -3,7 +3,6 @@ the audit log of edits, and the review marks. Synchronous methods, run through `
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -71,22 +70,23 @@ class Records:
     @background_write
     def record_asked(self, asked: Asked) -> None:
         self.prepare()
-        with self.storage.engine.begin() as connection:
-            connection.execute(
-                sa.insert(tables.asked).values(
-                    created_at=asked.at,
-                    platform=clean_text(asked.platform)[:20],
-                    language=asked.language,
-                    outcome=asked.outcome,
-                    question=clean_text(asked.question)[:MAX_QUESTION_CHARS],
-                    fact_id=asked.fact_id,
-                    pack=asked.pack,
-                    confidence=float(asked.confidence),
-                )
-            )
-            if self.storage.retention is not None and time.monotonic() >= self._next_sweep:
-                self._next_sweep = time.monotonic() + SWEEP_EVERY
-                old = tables.asked.c.created_at < asked.at - self.storage.retention
+        self.storage.insert(
+            tables.asked,
+            {
+                "created_at": asked.at,
+                "platform": clean_text(asked.platform)[:20],
+                "language": asked.language,
+                "outcome": asked.outcome,
+                "question": clean_text(asked.question)[:MAX_QUESTION_CHARS],
+                "fact_id": asked.fact_id,
+                "pack": asked.pack,
+                "confidence": float(asked.confidence),
+            },
+        )
+        if self.storage.retention is not None and time.monotonic() >= self._next_sweep:
+            self._next_sweep = time.monotonic() + SWEEP_EVERY
+            old = tables.asked.c.created_at < asked.at - self.storage.retention
+            with self.storage.begin() as connection:
                 connection.execute(sa.delete(tables.asked).where(old))
 
     def asked_since(self, since: datetime) -> list[AskedRow]:
@@ -169,28 +169,19 @@ class Records:
 class QuestionRecorder:
     """An observer for `Bot(observers=[...])`: stores each asked question in the background.
 
-    It never blocks a reply: the write is a task on the running loop through `Storage.call`, which
-    queues it while the database is away. `drain` awaits what is still being written.
+    It never blocks a reply, nor starts a task per question: the row joins the storage's queue of
+    background writes (`Storage.write`), stored in batches, kept while the database is away, and
+    stored before the bot stops (`Bot.drain`). `drain` awaits what is still queued.
     """
 
     def __init__(self, storage: Storage) -> None:
         self.records = Records(storage)
-        self._tasks: set[asyncio.Task[Any]] = set()
 
     def __call__(self, asked: Asked) -> None:
         try:
-            loop = asyncio.get_running_loop()
+            self.records.storage.write(self.records.record_asked, asked)
         except RuntimeError:
             return  # a one-shot command with no loop: nothing to chart
-        task = loop.create_task(self.records.storage.call(self.records.record_asked, asked))
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("recording a question failed", exc_info=task.exception())
 
     async def drain(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.records.storage.drain()

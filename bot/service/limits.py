@@ -3,8 +3,9 @@
 A sliding minute: each request takes one of the user's slots for 60 seconds, and a user whose slots are
 all taken is refused until the oldest frees. In one process the slots are times in memory; with a shared
 database (PostgreSQL) they are keys with an expiry in its `deliveries` table, claimed by the INSERT that
-creates them (`Storage.take_rate_slot`), so every replica counts against the same limit. A database that
-cannot be reached falls back to this process's own count.
+creates them (`Storage.admit`, in the same transaction as the request's delivery keys: see
+`bot.service.admission`), so every replica counts against the same limit. A database that cannot be
+reached falls back to this process's own count.
 
 The first refused request gets one polite private reply in the user's language ("try again in N s"); the
 ones after it, until a slot frees, get a silent reply (`is_silent`) that adapters do not send. Every
@@ -41,6 +42,16 @@ LOCAL_USERS = 100_000
 """Users whose recent requests one process remembers; the least recently seen are forgotten first."""
 UNLIMITED_PLATFORMS = frozenset({"console", "cli"})
 """One local user, who runs the bot: nobody to protect the bot from."""
+
+
+@dataclass(frozen=True)
+class RateSlot:
+    """A request for one of a user's `limit` slots for `window`, in a shared database (`Storage.admit`)."""
+
+    platform: str
+    user: str
+    limit: int
+    window: timedelta
 
 
 @dataclass(frozen=True)
@@ -112,11 +123,39 @@ class RateLimiter:
     def from_settings(cls, settings: Settings, storage: Storage | None) -> RateLimiter:
         return cls(settings.rate_limit_per_minute, storage)
 
-    async def refusal(self, ctx: Context, language: Language) -> Reply | None:
+    def applies(self, ctx: Context) -> bool:
+        """Whether the request counts against a limit at all."""
+        return self.per_minute > 0 and bool(ctx.user) and ctx.platform not in UNLIMITED_PLATFORMS
+
+    def slot(self, ctx: Context) -> RateSlot:
+        """What to ask the shared database for (`Storage.admit`)."""
+        return RateSlot(ctx.platform, ctx.user or "", self.per_minute, timedelta(seconds=self.window))
+
+    def local_verdict(self, ctx: Context) -> Verdict:
+        return self.local.take(f"{ctx.platform}:{ctx.user}")
+
+    def settle(self, ctx: Context, shared: tuple[bool, bool, float] | None) -> Verdict:
+        """The verdict from the shared database's answer; None (the database is away): this process's
+        own count."""
+        key = f"{ctx.platform}:{ctx.user}"
+        if shared is None:
+            return self.local.take(key)
+        allowed, tell, retry_after = shared
+        if allowed:
+            self.local.note(key)  # remembered here too, for when the database is away
+        return Verdict(allowed, tell, retry_after)
+
+    async def verdict(self, platform: str, user: str) -> Verdict:
+        """One request's verdict on its own (`bot.service.admission` asks together with the delivery)."""
+        ctx = Context(platform=platform, user=user)
+        if self.storage is None:
+            return self.local_verdict(ctx)
+        slot = self.slot(ctx)
+        shared = await self.storage.take_rate_slot(platform, user, slot.limit, datetime.now(UTC), slot.window)
+        return self.settle(ctx, shared)
+
+    def reply(self, verdict: Verdict, ctx: Context, language: Language) -> Reply | None:
         """None when the user may go on; otherwise the reply to a refused request (polite, or silent)."""
-        if self.per_minute <= 0 or not ctx.user or ctx.platform in UNLIMITED_PLATFORMS:
-            return None
-        verdict = await self.verdict(ctx.platform, ctx.user)
         if verdict.allowed:
             return None
         metrics.count_limited(ctx.platform, language)
@@ -130,25 +169,6 @@ class RateLimiter:
             seconds,
         )
         return Reply.notice(text("rate_limited", language, seconds=seconds), language)
-
-    async def verdict(self, platform: str, user: str) -> Verdict:
-        key = f"{platform}:{user}"
-        if self.storage is None:
-            return self.local.take(key)
-        shared = await self.storage.call(
-            self.storage.take_rate_slot,
-            platform,
-            user,
-            self.per_minute,
-            datetime.now(UTC),
-            timedelta(seconds=self.window),
-        )
-        if shared is None:
-            return self.local.take(key)  # the database is away: this process's own count
-        allowed, tell, retry_after = shared
-        if allowed:
-            self.local.note(key)
-        return Verdict(allowed, tell, retry_after)
 
 
 def silent(language: Language) -> Reply:

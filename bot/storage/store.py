@@ -8,15 +8,18 @@ so a stalled database cannot hold up knowledge reloads), which also turns an unr
 database into a logged, degraded mode instead of an error for the person asking:
 
 - a read waits at most `statement_timeout` seconds, then answers None ("storage is unavailable");
-- a background write (feedback, a missed question) waits in a bounded queue while the database is
-  away and is stored when it is back; when the queue is full the oldest pending write is dropped,
-  counted and logged.
+- a background write (feedback, a missed question, an asked question) goes into a bounded queue that
+  one writer task stores in batches, each batch in one transaction (one commit for all of it, so a
+  burst of questions costs a few commits, not one each); while the database is away the queue waits
+  and is stored when it is back; when it is full the oldest pending write is dropped, counted and
+  logged. `drain` (at shutdown) waits until the queue is stored.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -27,11 +30,11 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -39,10 +42,14 @@ from sqlalchemy.engine import Engine, RowMapping
 
 from bot.digests.schedule import Schedule
 from bot.service import metrics
+from bot.service.limits import RateSlot
 from bot.settings import Settings, SettingsError
 from bot.storage import tables
 from bot.storage.migrations import migrate
 from knowledge.models import Language, Theme
+
+if TYPE_CHECKING:
+    from bot.storage.claims import ClaimConnections
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +65,11 @@ HOUSEKEEPING_EVERY = 600.0
 """Seconds between sweeps of expired rows (missed questions past retention, old delivery keys)."""
 WRITE_RETRY_MAX = 10.0
 """Longest pause, in seconds, between two tries of a pending write while the database is away."""
+CLAIM_CONNECTIONS_PER_WORKER = 4
+"""`admit`'s connections for each of DATABASE_WORKERS (16 by default): with `backlog.MAX_ANSWERING` (32)
+answers in flight, each holding one for a round trip, they are rarely all taken."""
+WRITE_BATCH = 500
+"""Most background writes stored in one transaction."""
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 """NUL (PostgreSQL refuses it in text) and lone surrogates (no encoding can store them)."""
 
@@ -68,8 +80,11 @@ def clean_text(value: str) -> str:
 
 
 def background_write(method: Callable[P, T]) -> Callable[P, T]:
-    """Mark a storage method as a write nobody waits for: `Storage.call` queues it (bounded) while the
-    database is away instead of failing it, and stores it once the database is back."""
+    """Mark a storage method as a write nobody waits for: `Storage.call` and `Storage.write` queue it
+    (bounded) for the writer, which stores it in a batch, and keeps it while the database is away.
+
+    It is a method of an object with `prepare()` (run before the batch's transaction opens) that writes
+    inside `Storage.begin()`, so that it joins the batch's transaction."""
     method.background_write = True  # type: ignore[attr-defined]
     return method
 
@@ -182,8 +197,61 @@ def _subscription(row: RowMapping) -> Subscription:
     )
 
 
-class _Seen(Exception):
-    """A delivery key is already claimed: roll the claim's transaction back."""
+_ADMIT = """
+WITH slots AS (
+    SELECT %(prefix)s || n AS key, n FROM generate_series(0, %(limit)s - 1) AS n WHERE %(prefix)s <> ''
+),
+live AS (
+    SELECT key, expires_at FROM deliveries
+    WHERE key = ANY(%(keys)s::varchar[] || ARRAY(SELECT key FROM slots) || (%(prefix)s || 'told'))
+      AND expires_at > %(now)s
+),
+fresh AS (SELECT NOT EXISTS (SELECT 1 FROM live WHERE key = ANY(%(keys)s::varchar[])) AS ok),
+claim AS (
+    INSERT INTO deliveries AS d (key, expires_at)
+    SELECT key, %(until)s FROM unnest(%(keys)s::varchar[]) AS key
+    WHERE (SELECT ok FROM fresh)
+    ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE d.expires_at <= %(now)s
+    RETURNING d.key
+),
+first AS (
+    SELECT (SELECT ok FROM fresh) AND count(*) = cardinality(%(keys)s::varchar[]) AS ok FROM claim
+),
+slot AS (
+    INSERT INTO deliveries AS d (key, expires_at)
+    SELECT key, %(slot_until)s FROM slots
+    WHERE (SELECT ok FROM first) AND key NOT IN (SELECT key FROM live)
+    ORDER BY n LIMIT 1
+    ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE d.expires_at <= %(now)s
+    RETURNING d.key
+),
+used AS (SELECT count(*) AS n, min(expires_at) AS frees_at FROM live WHERE key IN (SELECT key FROM slots)),
+told AS (
+    INSERT INTO deliveries AS d (key, expires_at)
+    SELECT %(prefix)s || 'told', (SELECT frees_at FROM used)
+    WHERE (SELECT ok FROM first) AND %(limit)s > 0 AND NOT EXISTS (SELECT 1 FROM slot)
+      AND (SELECT n FROM used) >= %(limit)s
+      AND NOT EXISTS (SELECT 1 FROM live WHERE key = %(prefix)s || 'told')
+    ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE d.expires_at <= %(now)s
+    RETURNING d.key
+)
+SELECT (SELECT ok FROM fresh), (SELECT count(*) FROM claim), EXISTS (SELECT 1 FROM slot),
+       (SELECT n FROM used), (SELECT frees_at FROM used), EXISTS (SELECT 1 FROM told)
+"""
+"""`Storage.admit` in one statement (PostgreSQL, driver SQL: the hot path skips SQLAlchemy's statement
+layer): claim the delivery's keys when none is held, then, only if every key was claimed, the first free
+of the `limit` rate slots `PREFIX0`... (made here, not sent), or, when none is free, `PREFIXtold` once.
+Times are naive UTC, as the `UTCDateTime` columns hold them."""
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """What `Storage.admit` decided about one request."""
+
+    first: bool
+    """No replica had claimed the delivery's keys (they are claimed now)."""
+    slot: tuple[bool, bool, float] | None = None
+    """`(allowed, tell, retry_after)` for the rate slot asked for; None when none was, or not `first`."""
 
 
 @dataclass
@@ -191,8 +259,8 @@ class _PendingWrite:
     operation: Callable[..., Any]
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
-    done: asyncio.Future[Any]
-    tries: int = field(default=0)
+    done: asyncio.Future[Any] | None
+    """Set when the write is stored (or dropped), for a caller that waits; None: nobody waits."""
 
 
 class Storage:
@@ -211,10 +279,23 @@ class Storage:
         is down at start-up only delays storage, never the bot.
 
         `workers` threads run the database work (the connection pool has as many connections, so a
-        worker never waits for one); `statement_timeout` bounds each statement on PostgreSQL and how
+        worker never waits for one); with PostgreSQL, up to four times as many connections on the event
+        loop take each request's claim (`admit`), opened as needed: requests in flight never queue for
+        one behind a busy loop; `statement_timeout` bounds each statement on PostgreSQL and how
         long a read waits; `max_pending_writes` bounds the writes queued while the database is away;
         `retention` is how long missed questions are kept."""
         self.engine = create_engine(url, connect_timeout, statement_timeout, pool_size=workers)
+        self._claims: ClaimConnections | None = None
+        """`admit`'s connections, on the event loop (PostgreSQL only)."""
+        if self.shared:
+            from bot.storage.claims import ClaimConnections  # here: psycopg is loaded only when needed
+
+            self._claims = ClaimConnections(
+                self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
+                CLAIM_CONNECTIONS_PER_WORKER * workers,
+                connect_timeout,
+                statement_timeout,
+            )
         self.connect_timeout = connect_timeout
         self.statement_timeout = statement_timeout
         self.max_pending_writes = max_pending_writes
@@ -224,14 +305,16 @@ class Storage:
         self._lock = threading.Lock()
         self.available = True
         self._executor = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="storage")
-        self._write_slots = max(1, workers - 1)
-        """Writers at once: one worker always stays free for the reads people wait on."""
         self._pending: deque[_PendingWrite] = deque()
-        self._writers: set[asyncio.Task[None]] = set()
+        self._writing = 0
+        """Writes in the batch being stored now."""
+        self._writer: asyncio.Task[None] | None = None
+        """The one task storing the queue (one worker at most: the others stay free for the reads and
+        claims people wait on)."""
+        self._batch = threading.local()
+        """In a worker storing a batch, `connection`: the batch's transaction (see `begin`)."""
         self.dropped_writes = 0
         self._next_housekeeping = 0.0
-        self._claim_statement: Any = None
-        """Built once: SQLAlchemy caches its compiled form (a multi-row VALUES could not be cached)."""
 
     @property
     def shared(self) -> bool:
@@ -240,13 +323,16 @@ class Storage:
 
     @property
     def pending_writes(self) -> int:
-        return len(self._pending)
+        return len(self._pending) + self._writing
 
     def close(self) -> None:
-        if self._pending:
-            log.warning("%d pending writes were not stored before closing the database", len(self._pending))
+        """Call `drain` first (on the loop): what is still queued here is lost, and logged."""
+        if self.pending_writes:
+            log.warning("%d pending writes were not stored before closing the database", self.pending_writes)
         self._executor.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
+        if self._claims is not None:
+            self._claims.close()
 
     def describe(self) -> str:
         """The database URL without its password, for logs."""
@@ -312,13 +398,29 @@ class Storage:
             log.warning("database reachable again: storing feedback and posting digests")
         self.available = True
 
+    def write(self, operation: Callable[..., object], *args: object, **kwargs: object) -> None:
+        """Queue a background write (see `background_write`) for the writer, from the running loop;
+        nothing waits for it. `drain` waits for the queue to be stored."""
+        self._enqueue(_PendingWrite(operation, args, kwargs, None))
+
     async def _queue_write(
         self, operation: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> T | None:
+        pending = _PendingWrite(operation, args, kwargs, asyncio.get_running_loop().create_future())
+        self._enqueue(pending)
+        assert pending.done is not None
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                return cast(T | None, await asyncio.shield(pending.done))
+        except TimeoutError:
+            return None  # still queued: stored when the database answers again
+
+    def _enqueue(self, pending: _PendingWrite) -> None:
+        """RuntimeError, and nothing queued, without a running loop."""
         loop = asyncio.get_running_loop()
         if len(self._pending) >= self.max_pending_writes:
             oldest = self._pending.popleft()
-            if not oldest.done.done():
+            if oldest.done is not None and not oldest.done.done():
                 oldest.done.set_result(None)
             self.dropped_writes += 1
             if self.dropped_writes == 1 or self.dropped_writes % 100 == 0:
@@ -328,48 +430,99 @@ class Storage:
                     self.dropped_writes,
                     self.max_pending_writes,
                 )
-        pending = _PendingWrite(operation, args, kwargs, loop.create_future())
         self._pending.append(pending)
-        if len(self._writers) < self._write_slots:
-            writer = loop.create_task(self._write_pending(), name="storage-writer")
-            self._writers.add(writer)
-            writer.add_done_callback(self._writers.discard)
-        try:
-            async with asyncio.timeout(self.connect_timeout):
-                return cast(T | None, await asyncio.shield(pending.done))
-        except TimeoutError:
-            return None  # still queued: stored when the database answers again
+        # A writer of another (finished) loop, as a test's, would never run again.
+        if self._writer is None or self._writer.done() or self._writer.get_loop() is not loop:
+            self._writer = loop.create_task(self._write_pending(), name="storage-writer")
+
+    async def drain(self) -> None:
+        """Wait until the queued writes are stored (at shutdown, and in tests). While the database is
+        away, give up once `connect_timeout` seconds pass without a write stored: they stay queued."""
+        while (writer := self._writer) is not None and not writer.done():
+            before = self.pending_writes
+            await asyncio.wait({writer}, timeout=self.connect_timeout)
+            if not writer.done() and not self.available and self.pending_writes >= before:
+                return
 
     async def _write_pending(self) -> None:
-        """Store queued writes in order; while the database is away, keep them and try again."""
+        """Store the queue in order, a batch at a time; while the database is away, keep it and retry.
+
+        A batch that fails for another reason than an unreachable database is stored again one write
+        at a time, so only the write that fails is lost (logged, counted)."""
         loop = asyncio.get_running_loop()
         pause = 0.1
+        alone = 0
+        """Writes still to store one at a time, after a batch of them failed."""
         while self._pending:
-            pending = self._pending.popleft()
-            if pending.done.done():
-                continue
+            size = 1 if alone else WRITE_BATCH
+            batch = [self._pending.popleft() for _ in range(min(size, len(self._pending)))]
+            self._writing = len(batch)
             try:
-                result = await loop.run_in_executor(
-                    self._executor,
-                    lambda p=pending: p.operation(*p.args, **p.kwargs),  # type: ignore[misc]
-                )
+                results = await loop.run_in_executor(self._executor, self._store_batch, batch)
             except UNAVAILABLE as error:
                 self._unavailable(str(error).splitlines()[0] if str(error) else type(error).__name__)
-                self._pending.appendleft(pending)
+                self._pending.extendleft(reversed(batch))
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, WRITE_RETRY_MAX)
                 continue
             except sa.exc.SQLAlchemyError:
+                if len(batch) > 1:
+                    self._pending.extendleft(reversed(batch))
+                    alone = len(batch)
+                    continue
                 metrics.STORAGE_ERRORS.labels("failed").inc()
-                name = getattr(pending.operation, "__name__", pending.operation)
+                name = getattr(batch[0].operation, "__name__", batch[0].operation)
                 log.exception("storage operation %s failed", name)
-                result = None
+                results = [None]
             except RuntimeError:  # the executor was shut down: the storage is closed
                 return
+            finally:
+                self._writing = 0
+            alone = max(0, alone - len(batch))
             pause = 0.1
             self._reachable()
-            if not pending.done.done():
-                pending.done.set_result(result)
+            for pending, result in zip(batch, results, strict=True):
+                if pending.done is not None and not pending.done.done():
+                    pending.done.set_result(result)
+
+    def _store_batch(self, batch: Sequence[_PendingWrite]) -> list[Any]:
+        """Run the writes in one transaction: one commit for the batch."""
+        for prepare in {getattr(p.operation, "__self__", self).prepare for p in batch}:
+            prepare()
+        if self._salt is None:
+            self._database_salt()  # in its own transaction, before the batch's: a vote may need it
+        with self.engine.begin() as connection:
+            self._batch.connection = connection
+            self._batch.rows = {}
+            try:
+                results = [p.operation(*p.args, **p.kwargs) for p in batch]
+                for table, rows in self._batch.rows.items():
+                    connection.execute(sa.insert(table), rows)
+            finally:
+                self._batch.connection = None
+                self._batch.rows = None
+        return results
+
+    def insert(self, table: sa.Table, values: dict[str, Any]) -> None:
+        """Insert a row for a background write: in a batch, a table's rows go in one multi-row INSERT
+        (one round trip) just before the batch commits; else at once."""
+        rows: dict[sa.Table, list[dict[str, Any]]] | None = getattr(self._batch, "rows", None)
+        if rows is not None:
+            rows.setdefault(table, []).append(values)
+            return
+        with self.engine.begin() as connection:
+            connection.execute(sa.insert(table), [values])
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[sa.Connection]:
+        """A transaction for a background write: the batch's, when the writer is storing one (its
+        commit stores the whole batch), else one of its own."""
+        connection: sa.Connection | None = getattr(self._batch, "connection", None)
+        if connection is not None:
+            yield connection
+            return
+        with self.engine.begin() as connection:
+            yield connection
 
     # -- privacy
 
@@ -400,26 +553,76 @@ class Storage:
 
     # -- deliveries already handled (shared by replicas)
 
-    def first_delivery(self, keys: Iterable[str], now: datetime, ttl: timedelta) -> bool:
-        """True, and remember every key for `ttl`, unless any key was claimed before and has not expired.
+    async def admit(
+        self, keys: Iterable[str], ttl: timedelta, now: datetime, slot: RateSlot | None = None
+    ) -> Admitted | None:
+        """Whether a request is the first delivery of its keys in any replica, and, if it is and `slot`
+        is given, one of the user's rate slots for it: one statement, one round trip, on the event loop
+        (`bot.storage.claims`; PostgreSQL only: only a shared database needs it). None when the database
+        cannot be reached or does not answer within `statement_timeout` (logged as for `call`).
 
-        Each key is a row claimed by the statement that creates it (or renews it once expired), all in
-        one statement and one transaction: of two processes handed the same delivery at once, the second
-        waits for the first's commit, finds the rows held, and rolls its own keys back. Keys are taken in
-        sorted order, so two claims never deadlock.
+        Each key is a row claimed by the INSERT that creates it (or renews it once expired), only when
+        none of the keys is held; of two replicas handed the same delivery at once, the second waits for
+        the first's commit and finds the rows taken (keys go in sorted order, so two claims never
+        deadlock). Rate slots are rows too (`rate:PLATFORM:USER-HASH:N`,
+        never the raw id), free again once expired: a sliding window every replica shares. When every
+        slot is held the request is refused, `retry_after` is the seconds until the first frees, and
+        `tell` is True for the one refusal (in any replica) that claims the `told` key until then, so the
+        user hears "slow down" once. Two requests racing for the same free slot: the loser asks again.
+        The commit does not wait for the disk: other replicas see the claim at once, and only a crash of
+        the database server itself could forget its last fraction of a second of claims, which would at
+        worst answer a retry twice or let a request past the limit.
         """
-        self.prepare()
-        wanted = sorted({key[:MAX_KEY_CHARS] for key in keys if key})
-        if not wanted:
-            return True
+        assert self._claims is not None, "deliveries are claimed in a shared database only"
+        loop = asyncio.get_running_loop()
         try:
-            with self.engine.begin() as connection:
-                if len(self._claim(connection, wanted, now, now + ttl)) < len(wanted):
-                    raise _Seen(wanted)
-        except _Seen:
-            return False
-        self._housekeeping(now)
-        return True
+            async with asyncio.timeout(self.statement_timeout):
+                if not self._ready or self._salt is None:
+                    await loop.run_in_executor(self._executor, self._prepare_claims)
+                admitted = await self._admit(keys, ttl, now, slot)
+        except TimeoutError:
+            self._unavailable(f"no answer within {self.statement_timeout:g} s")
+            return None
+        except UNAVAILABLE as error:
+            self._unavailable(str(error).splitlines()[0] if str(error) else type(error).__name__)
+            return None
+        except sa.exc.SQLAlchemyError:
+            metrics.STORAGE_ERRORS.labels("failed").inc()
+            log.exception("storage operation admit failed")
+            return None
+        self._reachable()
+        if self._housekeeping_due():
+            self.write(self.expire, now)
+        return admitted
+
+    def _prepare_claims(self) -> None:
+        """What `admit` needs before its first statement: the schema, and the salt for user hashes."""
+        self.prepare()
+        if self._salt is None:
+            self._database_salt()
+
+    async def _admit(
+        self, keys: Iterable[str], ttl: timedelta, now: datetime, slot: RateSlot | None
+    ) -> Admitted:
+        assert self._claims is not None
+        wanted = sorted({key[:MAX_KEY_CHARS] for key in keys if key})
+        prefix = f"rate:{slot.platform}:{self.user_hash(slot.platform, slot.user)}:" if slot else ""
+        limit = slot.limit if slot is not None else 0
+        window = slot.window if slot is not None else timedelta(0)
+        utc = now.astimezone(UTC).replace(tzinfo=None)
+        params = {"keys": wanted, "prefix": prefix, "limit": limit, "now": utc, "until": utc + ttl}
+        params["slot_until"] = utc + window
+        for _ in range(limit + 2):
+            fresh, claimed, taken, held, frees_at, tell = await self._claims.fetchone(_ADMIT, params)
+            if not fresh or claimed < len(wanted):
+                return Admitted(first=False)
+            if slot is None or taken:
+                return Admitted(first=True, slot=None if slot is None else (True, False, 0.0))
+            if held >= limit:
+                retry_after = max(0.0, ((frees_at or utc) - utc).total_seconds())
+                return Admitted(first=True, slot=(False, bool(tell), retry_after))
+            params["keys"] = wanted = []  # lost a race for a free slot: the delivery is ours, ask again
+        return Admitted(first=True, slot=(False, False, window.total_seconds()))
 
     def forget_delivery(self, keys: Iterable[str]) -> None:
         """Let a later retry through: the first attempt could not deliver its answer."""
@@ -431,64 +634,28 @@ class Storage:
 
     # -- per-user rate limits (shared by replicas)
 
-    def take_rate_slot(
+    async def take_rate_slot(
         self, platform: str, user: str, limit: int, now: datetime, window: timedelta
-    ) -> tuple[bool, bool, float]:
-        """Take one of the user's `limit` slots for `window`: `(allowed, tell, retry_after)`.
+    ) -> tuple[bool, bool, float] | None:
+        """Take one of the user's `limit` slots for `window`: `(allowed, tell, retry_after)`, or None when
+        the database is away; `admit` without a delivery."""
+        admitted = await self.admit((), window, now, RateSlot(platform, user, limit, window))
+        return None if admitted is None else admitted.slot
 
-        Slots are keys in the `deliveries` table (`rate:PLATFORM:USER-HASH:N`, never the raw id), each
-        claimed by the INSERT that creates it and free again once it expires: a sliding window that every
-        replica shares. Two replicas racing for one free slot both try it and only one INSERT wins; the
-        other goes on to the next. When every slot is held the request is refused, `retry_after` is the
-        seconds until the first one frees, and `tell` is True for the one refusal (in any replica) that
-        claims the `told` key until then, so the user hears "slow down" once.
-        """
-        self.prepare()
-        prefix = f"rate:{platform}:{self.user_hash(platform, user)}:"
-        slots = [f"{prefix}{n}" for n in range(limit)]
-        told = f"{prefix}told"
-        table = tables.deliveries
-        with self.engine.begin() as connection:
-            found = connection.execute(
-                sa.select(table.c.key, table.c.expires_at).where(table.c.key.in_([*slots, told]))
-            ).all()
-            held = {key: expires for key, expires in found if expires > now}
-            for slot in slots:
-                if slot not in held and self._claim(connection, [slot], now, now + window):
-                    return True, False, 0.0
-            frees_at = min((held[slot] for slot in slots if slot in held), default=now + window)
-            retry_after = max(0.0, (frees_at - now).total_seconds())
-            tell = told not in held and bool(self._claim(connection, [told], now, frees_at))
-        self._housekeeping(now)
-        return False, tell, retry_after
-
-    def _claim(self, connection: sa.Connection, keys: list[str], now: datetime, until: datetime) -> set[str]:
-        """Claim, until `until`, each of `keys` that is absent or expired, in one statement (an insert that
-        renews an expired row); the keys claimed. A key another process holds is left alone."""
-        if self._claim_statement is None:
-            table = tables.deliveries
-            insert = self._insert(table)
-            self._claim_statement = insert.on_conflict_do_update(
-                index_elements=["key"],
-                set_={"expires_at": insert.excluded.expires_at},
-                where=table.c.expires_at <= sa.bindparam("now"),
-            ).returning(table.c.key)
-        rows = [{"key": key, "expires_at": until, "now": now} for key in keys]
-        return {row[0] for row in connection.execute(self._claim_statement, rows)}
-
-    def _housekeeping(self, now: datetime) -> None:
-        """Now and then: drop expired delivery keys and missed questions past their retention."""
+    def _housekeeping_due(self) -> bool:
+        """Now and then (every HOUSEKEEPING_EVERY): time to drop expired delivery keys and missed
+        questions past their retention (`expire`)."""
         if time.monotonic() < self._next_housekeeping:
-            return
+            return False
         self._next_housekeeping = time.monotonic() + HOUSEKEEPING_EVERY
-        self.expire(now)
+        return True
 
     def expire(self, now: datetime) -> int:
         """Delete expired delivery keys and missed questions older than the retention; returns how many
         missed questions went."""
         self.prepare()
         removed = 0
-        with self.engine.begin() as connection:
+        with self.begin() as connection:
             connection.execute(sa.delete(tables.deliveries).where(tables.deliveries.c.expires_at <= now))
             if self.retention is not None:
                 old = tables.unanswered.c.created_at < now - self.retention
@@ -504,7 +671,7 @@ class Storage:
         self.prepare()
         user_hash = self.user_hash(platform, user) if user else None
         table = tables.feedback
-        with self.engine.begin() as connection:
+        with self.begin() as connection:
             if user_hash is not None:
                 connection.execute(
                     sa.delete(table).where(
@@ -529,17 +696,18 @@ class Storage:
     ) -> None:
         """Store a question the bot could not answer, cleaned of what no database can hold."""
         self.prepare()
-        with self.engine.begin() as connection:
-            connection.execute(
-                sa.insert(tables.unanswered).values(
-                    created_at=at,
-                    platform=clean_text(platform),
-                    language=language,
-                    question=clean_text(question)[:MAX_QUESTION_CHARS],
-                    suggestions=[clean_text(s) for s in suggestions],
-                )
-            )
-        self._housekeeping(at)
+        self.insert(
+            tables.unanswered,
+            {
+                "created_at": at,
+                "platform": clean_text(platform),
+                "language": language,
+                "question": clean_text(question)[:MAX_QUESTION_CHARS],
+                "suggestions": [clean_text(s) for s in suggestions],
+            },
+        )
+        if self._housekeeping_due():
+            self.expire(at)
 
     def fact_votes(self) -> list[FactVotes]:
         self.prepare()

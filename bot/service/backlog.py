@@ -1,0 +1,55 @@
+"""Backpressure for platforms that acknowledge a request before answering it (Slack's 3-second rule).
+
+An adapter that acknowledges at once and answers in the background can, under a flood, acknowledge far
+ahead of what it answers: every acknowledged question then waits behind all the others, and a burst is
+answered seconds late. `Backlog` bounds the answers being worked on: beyond `limit`, the next
+acknowledgement waits until one finishes, but never longer than `hold` seconds (well inside Slack's
+deadline, so Slack never retries because of it). Nothing is refused or dropped; a busy bot acknowledges
+a little later instead of answering much later, and its memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+
+MAX_ANSWERING = 32
+"""Answers worked on at once before acknowledgements wait: enough to keep the database and the platform's
+API busy (each answer spends most of its time waiting on them), few enough that one is never far behind."""
+ACK_HOLD = 2.0
+"""Longest wait for room, in seconds: Slack retries a delivery not acknowledged within 3."""
+
+
+class Backlog:
+    def __init__(self, limit: int = MAX_ANSWERING, hold: float = ACK_HOLD) -> None:
+        self.limit = limit
+        self.hold = hold
+        self.answering = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    async def room(self) -> None:
+        """Return once fewer than `limit` answers are being worked on, or after `hold` seconds."""
+        if self.answering < self.limit:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.hold):
+                    await waiter
+        finally:
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(waiter)
+
+    def started(self) -> None:
+        self.answering += 1
+
+    def finished(self) -> None:
+        """One answer is done: the longest-waiting acknowledgement goes."""
+        self.answering -= 1
+        while self._waiters and self.answering < self.limit:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return

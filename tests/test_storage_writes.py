@@ -1,0 +1,168 @@
+"""The hot path's storage (issue 14's load targets): background writes stored in batches and every one of
+them stored before the bot stops; a request's delivery claim and rate slot in one statement (PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.app import Asked, Bot
+from bot.curation import tables as curation
+from bot.curation.records import QuestionRecorder
+from bot.live import LiveKnowledge
+from bot.service.background import background
+from bot.service.limits import RateSlot
+from bot.settings import Settings
+from bot.storage import Storage, tables
+from bot.storage.store import Admitted
+from tests.persistence import db_url_fixture, postgres_url_fixture, write_knowledge  # noqa: F401  (fixtures)
+
+NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+TTL = timedelta(minutes=15)
+MINUTE = timedelta(minutes=1)
+
+
+def asked(n: int) -> Asked:
+    return Asked(
+        platform="slack",
+        language="en",
+        outcome="declined",
+        question=f"question number {n}",
+        fact_id=None,
+        pack=None,
+        confidence=0.1,
+        follow_up=False,
+        seconds=0.001,
+        at=NOW + timedelta(seconds=n),
+    )
+
+
+def count(storage: Storage, table: sa.Table) -> int:
+    with storage.engine.connect() as connection:
+        return int(connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+async def test_every_queued_write_is_stored_in_order_and_in_few_transactions(db_url: str) -> None:
+    storage = Storage(db_url, user_salt="salt")
+    commits: list[int] = []
+    sa.event.listen(storage.engine, "commit", lambda _connection: commits.append(1))
+    recorder = QuestionRecorder(storage)
+    try:
+        for n in range(900):
+            recorder(asked(n))
+            if n % 300 == 0:
+                storage.write(storage.record_feedback, "g5-cores", n % 2 == 0, "slack", f"U{n}", NOW)
+        await recorder.drain()
+        assert storage.pending_writes == 0
+        with storage.engine.connect() as connection:
+            questions = connection.execute(
+                sa.select(curation.asked.c.question).order_by(curation.asked.c.id)
+            ).scalars()
+            assert list(questions) == [f"question number {n}" for n in range(900)]
+        assert count(storage, tables.feedback) == 3
+        assert len(commits) < 50, "batched: far fewer commits than writes"
+    finally:
+        storage.close()
+
+
+async def test_a_write_that_fails_loses_only_itself(db_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    storage = Storage(db_url, user_salt="salt")
+    recorder = QuestionRecorder(storage)
+    try:
+        recorder(asked(0))
+        storage.write(
+            storage.record_unanswered, "x", "en", "slack", [], datetime(2026, 1, 1)
+        )  # naive: refused
+        recorder(asked(1))
+        await storage.drain()
+        assert count(storage, curation.asked) == 2
+        assert "storage operation record_unanswered failed" in caplog.text
+    finally:
+        storage.close()
+
+
+async def test_stopping_the_bot_stores_every_question_still_queued(tmp_path: Path) -> None:
+    """What `python -m bot run` does on SIGTERM: `background` ends, and only then is the storage closed."""
+    storage = Storage(f"sqlite:///{tmp_path / 'bot.sqlite3'}", user_salt="salt")
+    recorder = QuestionRecorder(storage)
+    bot = Bot(LiveKnowledge(write_knowledge(tmp_path / "knowledge")), storage=storage, observers=[recorder])
+    settings = Settings(_env_file=None, data_dir=tmp_path, knowledge_poll_seconds=60)  # type: ignore[call-arg]
+    async with background(bot, settings):
+        for n in range(500):
+            await bot.message(f"what about thing {n}?")
+        assert storage.pending_writes > 0, "still queued when the bot is told to stop"
+    storage.close()
+    reopened = Storage(f"sqlite:///{tmp_path / 'bot.sqlite3'}", user_salt="salt")
+    try:
+        assert count(reopened, curation.asked) == 500
+    finally:
+        reopened.close()
+
+
+# -- one statement per request on PostgreSQL -----------------------------------------------------------
+
+
+async def test_a_delivery_is_first_once_across_replicas_and_a_repeat_takes_no_rate_slot(
+    postgres_url: str,
+) -> None:
+    one, two = Storage(postgres_url, user_salt="salt"), Storage(postgres_url, user_salt="salt")
+    slot = RateSlot("slack", "UADA", 1, MINUTE)
+    try:
+        first = await one.admit(["slack:event:E1", "slack:message:C1:1.0"], TTL, NOW, slot)
+        assert first == Admitted(first=True, slot=(True, False, 0.0))
+        again = await two.admit(["slack:message:C1:1.0", "slack:event:E1"], TTL, NOW, slot)
+        assert again == Admitted(first=False), "a retry in another replica: not answered"
+        refused = await two.admit(["slack:event:E2"], TTL, NOW + timedelta(seconds=10), slot)
+        assert refused == Admitted(first=True, slot=(False, True, 50.0)), "the repeat took no slot"
+        later = await one.admit(["slack:event:E1"], TTL, NOW + TTL, None)
+        assert later == Admitted(first=True), "a key is remembered for its time to live only"
+    finally:
+        one.close()
+        two.close()
+
+
+async def test_requests_racing_for_one_users_slots_get_exactly_the_limit(postgres_url: str) -> None:
+    replicas = [Storage(postgres_url, user_salt="salt", workers=4) for _ in range(2)]
+    slot = RateSlot("slack", "UBUSY", 5, MINUTE)
+    try:
+        verdicts = await asyncio.gather(
+            *(replicas[n % 2].admit([f"E{n}"], TTL, NOW, slot) for n in range(24))
+        )
+        slots = [v.slot for v in verdicts if v is not None and v.first and v.slot is not None]
+        assert len(slots) == 24
+        assert sum(allowed for allowed, _, _ in slots) == 5
+        assert sum(tell for _, tell, _ in slots) == 1, "told once"
+    finally:
+        for storage in replicas:
+            storage.close()
+
+
+async def test_a_claim_connection_the_server_dropped_is_replaced(postgres_url: str) -> None:
+    storage = Storage(postgres_url, user_salt="salt", workers=1)
+    admin = sa.create_engine(storage.engine.url)
+    try:
+        assert await storage.admit(["E1"], TTL, NOW) == Admitted(first=True)
+        [connection] = storage._claims._idle  # type: ignore[union-attr]  # the one pooled connection
+        with admin.connect() as admin_connection:
+            admin_connection.execute(
+                sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": connection.info.backend_pid}
+            )
+        assert await storage.admit(["E2"], TTL, NOW) == Admitted(first=True)
+        assert await storage.admit(["E1"], TTL, NOW) == Admitted(first=False)
+        assert storage.available
+    finally:
+        admin.dispose()
+        storage.close()
+
+
+async def test_admitting_while_the_database_is_unreachable_says_so_and_answers_none() -> None:
+    storage = Storage("postgresql://nobody@127.0.0.1:1/none", connect_timeout=1)
+    try:
+        assert await storage.admit(["E1"], TTL, NOW) is None
+        assert not storage.available
+    finally:
+        storage.close()
