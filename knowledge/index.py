@@ -91,6 +91,8 @@ class Entry(NamedTuple):
     """Its topic's name (`twelvelabs`): a question may name it although the fact does not."""
     kinds: frozenset[Kind]
     """The kinds of answer it gives (a person, a time, a number, a mechanism, a list)."""
+    sorted_texts: dict[Language, list[str]]
+    """Its variants' words sorted, by language: token_sort_ratio's view of them, made once."""
 
 
 @dataclass
@@ -151,6 +153,10 @@ class Entries:
             _subject(fact, self.launch_names, lambda text: tuple(dict.fromkeys(text_terms(text, self.han)))),
             self.arounds[fact.topic],
             given_kinds(fact.answer.en, self.people, fact.kinds),
+            {
+                language: [sorted_words(v.text) for v in variants if v.language == language]
+                for language in ("en", "zh")
+            },
         )
 
     def _variant(
@@ -300,6 +306,11 @@ def _bitmap(positions: array[int], size: int) -> bytes:
     digits = bytearray(b"0") * size
     deque(map(digits.__setitem__, positions, repeat(ord("1"))), maxlen=0)
     return int(digits[::-1], 2).to_bytes((size + 7) // 8, "little")
+
+
+def sorted_words(text: str) -> str:
+    """The text's words in sorted order: what fuzz.token_sort_ratio compares."""
+    return " ".join(sorted(text.split()))
 
 
 def text_terms(text: str, han: HanSplitter = han_terms) -> list[str]:
