@@ -101,7 +101,32 @@ def asked_kinds(question: str) -> frozenset[Kind]:
     return frozenset(found)
 
 
-def given_kinds(answer: str, people: Iterable[str], stated: Iterable[str] = ()) -> frozenset[Kind]:
+class Names:
+    """Names to look for in a text, by their first _KEY characters: a conference has thousands of
+    presenters, and testing each against every answer read cost more than the rest of the answer's
+    entry; the text's few hundred character triples are looked up instead."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.short: list[str] = []
+        self.by_key: dict[str, list[str]] = {}
+        for name in names:
+            if len(name) < _KEY:
+                self.short.append(name)
+            else:
+                self.by_key.setdefault(name[:_KEY], []).append(name)
+
+    def found_in(self, text: str) -> bool:
+        """Any of the names is in the text (`name in text` for one of them)."""
+        if any(name in text for name in self.short):
+            return True
+        keys = {text[start : start + _KEY] for start in range(len(text) - _KEY + 1)}
+        return any(name in text for key in keys & self.by_key.keys() for name in self.by_key[key])
+
+
+_KEY = 3
+
+
+def given_kinds(answer: str, people: Names | Iterable[str], stated: Iterable[str] = ()) -> frozenset[Kind]:
     """The kinds of answer a fact's English answer gives, with any its curator stated."""
     found: set[str] = set(stated)
     if _NUMBER.search(answer):
@@ -112,7 +137,7 @@ def given_kinds(answer: str, people: Iterable[str], stated: Iterable[str] = ()) 
         found.add("mechanism")
     if _LIST.search(answer):
         found.add("list")
-    if _TITLE.search(answer) or any(person in answer for person in people):
+    if _TITLE.search(answer) or (people if isinstance(people, Names) else Names(people)).found_in(answer):
         found.add("person")
     return frozenset(kind for kind in KINDS if kind in found)
 
