@@ -77,6 +77,18 @@ class Variant(NamedTuple):
     """The summed weight of its terms: how much of it a question can cover."""
 
 
+class Sources(NamedTuple):
+    """What an entry's lazily made parts are made with: shared by every entry, and no reference
+    back to the entries, so that a replaced index is freed without the cyclic collector (which
+    `build_index` keeps away from it)."""
+
+    expand: Callable[[str], list[str]]
+    english: Callable[[str], str]
+    launch_names: dict[str, list[str]]
+    people: Names
+    han: HanSplitter
+
+
 @dataclass(frozen=True)
 class Entry:
     """What the re-ranker needs about one fact (made when a question first reaches the fact).
@@ -94,8 +106,8 @@ class Entry:
     """Its variants' words sorted, by language: token_sort_ratio's view of them, made once."""
     answer_tokens: list[str]
     """The words of its answers (English then Chinese), for `answered`."""
-    source: Entries = field(compare=False, repr=False)
-    """Where the rest is made from when first read."""
+    source: Sources = field(compare=False, repr=False)
+    """What the rest is made with when first read."""
 
     @cached_property
     def answered(self) -> frozenset[str]:
@@ -141,6 +153,10 @@ class Entries:
     people: Names
     han: HanSplitter
     made: dict[int, Entry] = field(default_factory=dict)
+    sources: Sources = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sources = Sources(self.expand, self.english, self.launch_names, self.people, self.han)
 
     def __len__(self) -> int:
         return len(self.facts)
@@ -177,7 +193,7 @@ class Entries:
                 for language in ("en", "zh")
             },
             segments[-2] + segments[-1],
-            self,
+            self.sources,
         )
 
     def _variant(

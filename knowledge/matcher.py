@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -199,7 +198,7 @@ class Matcher:
         self.knowledge = knowledge
         self.calibration = calibration or CALIBRATION
         self.index = index if index is not None else build_index(knowledge)
-        self._queries = lru_cache(maxsize=QUERIES)(self._query)
+        self._queries: dict[str, Query] = {}
         self._launch_names = [
             (launch, key)
             for launch in knowledge.launches.values()
@@ -474,8 +473,15 @@ class Matcher:
         """The question's terms, weighted, with misspellings resolved and unknown names set aside.
 
         The latest QUERIES are kept: a two-part question reads each part's three times, and every
-        follow-up reads the question before it again."""
-        return self._queries(question)
+        follow-up reads the question before it again. (A dict, not an lru_cache of the method: that
+        would tie the matcher in a cycle, which the cyclic collector that build_index freezes out
+        would never free after a reload.)"""
+        query = self._queries.get(question)
+        if query is None:
+            if len(self._queries) >= QUERIES:
+                del self._queries[next(iter(self._queries))]
+            query = self._queries[question] = self._query(question)
+        return query
 
     def _query(self, question: str) -> Query:
         index = self.index
