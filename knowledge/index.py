@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from knowledge.kinds import Kind, given_kinds
+from knowledge.kinds import Kind, Names, given_kinds
 from knowledge.loader import Knowledge
 from knowledge.models import Fact, Language
 from knowledge.normalize import (
@@ -77,20 +77,56 @@ class Variant(NamedTuple):
     """The summed weight of its terms: how much of it a question can cover."""
 
 
-class Entry(NamedTuple):
-    """What the re-ranker needs about one fact (made when a question first reaches the fact)."""
+class Sources(NamedTuple):
+    """What an entry's lazily made parts are made with: shared by every entry, and no reference
+    back to the entries, so that a replaced index is freed without the cyclic collector (which
+    `build_index` keeps away from it)."""
+
+    expand: Callable[[str], list[str]]
+    english: Callable[[str], str]
+    launch_names: dict[str, list[str]]
+    people: Names
+    han: HanSplitter
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the re-ranker needs about one fact (made when a question first reaches the fact).
+
+    Scoring a candidate reads only its asked terms and variants; what its answer says (`answered`,
+    `kinds`) and what it is about (`subject`) are read of the few best, so they are made when first
+    read: at 100,000 facts that is most of an entry's cost for the other candidates."""
 
     fact: Fact
     asked: frozenset[str]
-    answered: frozenset[str]
     variants: tuple[Variant, ...]
-    subject: tuple[str, ...]
-    """The terms of what the fact is about (its first name-like keyword, else its launch, else its
-    topic): what a follow-up's "it" means."""
     around: frozenset[str]
     """Its topic's name (`twelvelabs`): a question may name it although the fact does not."""
-    kinds: frozenset[Kind]
-    """The kinds of answer it gives (a person, a time, a number, a mechanism, a list)."""
+    sorted_texts: dict[Language, list[str]]
+    """Its variants' words sorted, by language: token_sort_ratio's view of them, made once."""
+    answer_tokens: list[str]
+    """The words of its answers (English then Chinese), for `answered`."""
+    source: Sources = field(compare=False, repr=False)
+    """What the rest is made with when first read."""
+
+    @cached_property
+    def answered(self) -> frozenset[str]:
+        """The terms only its answers have."""
+        return frozenset(_terms(self.answer_tokens, self.source.expand, self.source.english)) - self.asked
+
+    @cached_property
+    def subject(self) -> tuple[str, ...]:
+        """The terms of what the fact is about (its first name-like keyword, else its launch, else its
+        topic): what a follow-up's "it" means."""
+        han = self.source.han
+        return _subject(
+            self.fact, self.source.launch_names, lambda text: tuple(dict.fromkeys(text_terms(text, han)))
+        )
+
+    @cached_property
+    def kinds(self) -> frozenset[Kind]:
+        """The kinds of answer it gives (a person, a time, a number, a mechanism, a list)."""
+        return given_kinds(self.fact.answer.en, self.source.people, self.fact.kinds)
 
 
 @dataclass
@@ -114,9 +150,13 @@ class Entries:
     weights: dict[str, float]
     launch_names: dict[str, list[str]]
     arounds: dict[str, frozenset[str]]
-    people: list[str]
+    people: Names
     han: HanSplitter
     made: dict[int, Entry] = field(default_factory=dict)
+    sources: Sources = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sources = Sources(self.expand, self.english, self.launch_names, self.people, self.han)
 
     def __len__(self) -> int:
         return len(self.facts)
@@ -136,7 +176,7 @@ class Entries:
         fact = self.facts[position]
         ids = self.rows[self.starts[position] : self.starts[position + 1]]
         segments = [piece.split() for piece in " ".join(map(self.tokens.__getitem__, ids)).split(_END)]
-        terms, asked, answered = _fact_terms(segments, self.expand, self.english)
+        terms, asked = _asked_terms(segments, self.expand, self.english)
         english = len(fact.questions.en)
         totals: dict[frozenset[str], float] = {}
         variants = tuple(
@@ -146,11 +186,14 @@ class Entries:
         return Entry(
             fact,
             asked,
-            answered,
             variants,
-            _subject(fact, self.launch_names, lambda text: tuple(dict.fromkeys(text_terms(text, self.han)))),
             self.arounds[fact.topic],
-            given_kinds(fact.answer.en, self.people, fact.kinds),
+            {
+                language: [sorted_words(v.text) for v in variants if v.language == language]
+                for language in ("en", "zh")
+            },
+            segments[-2] + segments[-1],
+            self.sources,
         )
 
     def _variant(
@@ -239,13 +282,17 @@ class Index:
         scores: dict[int, float] = {}
         budget = POSTING_BUDGET
         complete = True
-        for query_term in sorted(terms, key=lambda t: self.df.get(t.term, 0)):
+        ordered = sorted(terms, key=lambda t: self.df.get(t.term, 0))
+        for number, query_term in enumerate(ordered):
             if not query_term.known:
                 continue
             weight = query_term.weight * query_term.credit
             asked = self.asked_postings.get(query_term.term, _NONE)
             answered = self.answered_postings.get(query_term.term, _NONE)
-            if len(asked) + len(answered) > budget and scores:
+            if len(asked) + len(answered) > budget:
+                if not scores:
+                    others = any(term.known for term in ordered[number + 1 :])
+                    return _overflowing(weight, asked, answered, limit, others)
                 complete = False
                 break
             budget -= len(asked) + len(answered)
@@ -288,6 +335,19 @@ class Index:
 _NONE: array[int] = array("i")
 
 
+def _overflowing(
+    weight: float, asked: array[int], answered: array[int], limit: int, others: bool
+) -> tuple[list[tuple[int, float]], bool]:
+    """`Index.candidates` when the rarest term alone has more postings than the budget (`price` at
+    100,000 facts): no other term is read after it and its facts all share the same weight, so the
+    best `limit` are its first asked postings, then its first answered ones, as sorting them would
+    give; found without scoring thousands of postings one by one."""
+    chosen = [(position, weight) for position in asked[: min(limit, POSTING_BUDGET)]]
+    extra = min(limit - len(chosen), POSTING_BUDGET)
+    chosen += [(position, weight * ANSWER_CREDIT) for position in answered[:extra]]
+    return chosen, not others and max(len(asked), len(answered)) <= POSTING_BUDGET
+
+
 def _accumulate(scores: dict[int, float], positions: array[int], weight: float) -> None:
     """`scores[p] += weight` for every position, in C: a question may read thousands of postings."""
     found = map(scores.get, positions, repeat(0.0))
@@ -300,6 +360,11 @@ def _bitmap(positions: array[int], size: int) -> bytes:
     digits = bytearray(b"0") * size
     deque(map(digits.__setitem__, positions, repeat(ord("1"))), maxlen=0)
     return int(digits[::-1], 2).to_bytes((size + 7) // 8, "little")
+
+
+def sorted_words(text: str) -> str:
+    """The text's words in sorted order: what fuzz.token_sort_ratio compares."""
+    return " ".join(sorted(text.split()))
 
 
 def text_terms(text: str, han: HanSplitter = han_terms) -> list[str]:
@@ -485,7 +550,7 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
         weights,
         dict(launch_names),
         arounds,
-        people,
+        Names(people),
         han,
     )
     if len(facts) <= ENTRY_CACHE:
@@ -532,10 +597,17 @@ def _fact_terms(
 ) -> tuple[list[list[str]], frozenset[str], frozenset[str]]:
     """The terms of each asked segment (variants, keywords), then the terms the fact is asked with
     and those only its answer has."""
-    terms = [_terms(tokens, expand, english) for tokens in segments[:-2]]
-    asked = frozenset(chain.from_iterable(terms))
+    terms, asked = _asked_terms(segments, expand, english)
     answered = frozenset(_terms(segments[-2] + segments[-1], expand, english)) - asked
     return terms, asked, answered
+
+
+def _asked_terms(
+    segments: list[list[str]], expand: Callable[[str], list[str]], english: Callable[[str], str]
+) -> tuple[list[list[str]], frozenset[str]]:
+    """The terms of each asked segment (variants, keywords), then all of them."""
+    terms = [_terms(tokens, expand, english) for tokens in segments[:-2]]
+    return terms, frozenset(chain.from_iterable(terms))
 
 
 def _subject(

@@ -50,6 +50,22 @@ _ASK: dict[Kind, re.Pattern[str]] = {
         r"\bwhich (ones|customers|companies|services|features|models|languages|chips)\b|哪些|有啥"
     ),
 }
+_HINTS: dict[Kind, tuple[str, ...]] = {
+    "person": (
+        *("ceo", "cto", "founder", "presenter", "speaker", "keynoter", "name of the", "who ", "author"),
+        *(" title", "谁", "哪位", "创始人", "演讲", "主讲人", "作者", "职位", "头衔", "职务", "老板"),
+    ),
+    "time": (
+        *("when", "what year", "which year", "what yr", "release date", "eta", "ga date", "launch date"),
+        *("available", " out", " ga", "shipping", "released", "can ", "时候", "何时", "哪年", "哪一年"),
+        *("几时", "多久能", "能用了", "可以用了", "上线了吗", "发布了吗", "正式可用"),
+    ),
+    "number": ("how ", "what ", "x", "多", "几", "比例", "百分之"),
+    "mechanism": ("how ", "why", "what makes", "做到", "为什么", "为啥", "怎么实现", "原理", "保证"),
+    "list": ("which ", "哪些", "有啥"),
+}
+"""Per kind, words at least one of which its pattern cannot match without: a question with none of
+them is not searched (five searches cost a tenth of a question's time, and most find nothing)."""
 _NOT_MECHANISM = re.compile(r"\bhow (many|much|big|fast|large|small|long|far|often|high|low)\b")
 
 _NUMBER = re.compile(
@@ -75,13 +91,42 @@ _LIST = re.compile(r",.*(,| and )|、")
 def asked_kinds(question: str) -> frozenset[Kind]:
     """The kinds of answer a question asks for (none: any fact on the subject may answer it)."""
     text = question.casefold()
-    found = {kind for kind, pattern in _ASK.items() if pattern.search(text)}
+    found = {
+        kind
+        for kind, pattern in _ASK.items()
+        if any(hint in text for hint in _HINTS[kind]) and pattern.search(text)
+    }
     if "mechanism" in found and _NOT_MECHANISM.search(text) and not re.search(r"\bwhy\b|为什么|为啥", text):
         found.discard("mechanism")
     return frozenset(found)
 
 
-def given_kinds(answer: str, people: Iterable[str], stated: Iterable[str] = ()) -> frozenset[Kind]:
+class Names:
+    """Names to look for in a text, by their first _KEY characters: a conference has thousands of
+    presenters, and testing each against every answer read cost more than the rest of the answer's
+    entry; the text's few hundred character triples are looked up instead."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.short: list[str] = []
+        self.by_key: dict[str, list[str]] = {}
+        for name in names:
+            if len(name) < _KEY:
+                self.short.append(name)
+            else:
+                self.by_key.setdefault(name[:_KEY], []).append(name)
+
+    def found_in(self, text: str) -> bool:
+        """Any of the names is in the text (`name in text` for one of them)."""
+        if any(name in text for name in self.short):
+            return True
+        keys = {text[start : start + _KEY] for start in range(len(text) - _KEY + 1)}
+        return any(name in text for key in keys & self.by_key.keys() for name in self.by_key[key])
+
+
+_KEY = 3
+
+
+def given_kinds(answer: str, people: Names | Iterable[str], stated: Iterable[str] = ()) -> frozenset[Kind]:
     """The kinds of answer a fact's English answer gives, with any its curator stated."""
     found: set[str] = set(stated)
     if _NUMBER.search(answer):
@@ -92,7 +137,7 @@ def given_kinds(answer: str, people: Iterable[str], stated: Iterable[str] = ()) 
         found.add("mechanism")
     if _LIST.search(answer):
         found.add("list")
-    if _TITLE.search(answer) or any(person in answer for person in people):
+    if _TITLE.search(answer) or (people if isinstance(people, Names) else Names(people)).found_in(answer):
         found.add("person")
     return frozenset(kind for kind in KINDS if kind in found)
 

@@ -18,7 +18,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from knowledge.calibration import Calibration, Signals, load_calibration
 from knowledge.index import (
@@ -28,6 +28,7 @@ from knowledge.index import (
     build_index,
     resolve,
     series_prefix,
+    sorted_words,
     unknown_series_member,
 )
 from knowledge.kinds import HARD, PERSON_WORDS, SOFT, Kind, asked_kinds, counted, counts, mismatch
@@ -65,6 +66,8 @@ CANDIDATES = 40
 RERANKED = 12
 """Facts compared variant by variant: enough for the right one to be among them, few enough to be fast."""
 SUGGESTIONS = 3
+QUERIES = 256
+"""Questions whose Query a matcher keeps (a few kilobytes each)."""
 _MIN_SUGGESTION = 0.2
 _WEIGHTS = (0.6, 0.25, 0.15)
 _PROPER_BOOST = 1.5
@@ -85,6 +88,8 @@ _SOMEONE_SAID = re.compile(
     r"(?:都|主要)?(?:讲了|说了|发布了|宣布了|有)(?:什么|啥|哪些)"
 )
 """"What did Werner say?", "Swami's keynote": a question about what someone else presented."""
+_SOMEONE_HINTS = ("what did", "what does", "what will", "what has", "what have", "keynote", "了", "的")
+"""Words _SOMEONE_SAID cannot match without: a question with none of them is not searched."""
 _VALUE_FOR_MONEY = re.compile(r"price performance|cost effective|cost efficient|cost efficiency")
 """Ways of saying "good value": a question about them does not ask for a price."""
 _CHECKED = 5
@@ -193,6 +198,7 @@ class Matcher:
         self.knowledge = knowledge
         self.calibration = calibration or CALIBRATION
         self.index = index if index is not None else build_index(knowledge)
+        self._queries: dict[str, Query] = {}
         self._launch_names = [
             (launch, key)
             for launch in knowledge.launches.values()
@@ -400,6 +406,8 @@ class Matcher:
         a keynote ("what did Werner say in his closing keynote?") anyone but a presenter; otherwise
         ("what did Matt Garman announce?") a name the knowledge does not know at all."""
         text = question.casefold()
+        if not any(hint in text for hint in _SOMEONE_HINTS):
+            return None
         keynote = "keynote" in text or "主题演讲" in text
         for match in _SOMEONE_SAID.finditer(text):
             who = next(group for group in match.groups() if group)
@@ -462,7 +470,20 @@ class Matcher:
         )
 
     def query(self, question: str) -> Query:
-        """The question's terms, weighted, with misspellings resolved and unknown names set aside."""
+        """The question's terms, weighted, with misspellings resolved and unknown names set aside.
+
+        The latest QUERIES are kept: a two-part question reads each part's three times, and every
+        follow-up reads the question before it again. (A dict, not an lru_cache of the method: that
+        would tie the matcher in a cycle, which the cyclic collector that build_index freezes out
+        would never free after a reload.)"""
+        query = self._queries.get(question)
+        if query is None:
+            if len(self._queries) >= QUERIES:
+                del self._queries[next(iter(self._queries))]
+            query = self._queries[question] = self._query(question)
+        return query
+
+    def _query(self, question: str) -> Query:
         index = self.index
         tokens = words(question)
         terms: list[QueryTerm] = []
@@ -495,11 +516,10 @@ class Matcher:
             if text in CHAT_NOISE:
                 noise += 1
                 continue
-            if term_of(text) in index.pack_terms and (
-                term_of(text) not in index.df or len(self.knowledge.packs) > 1
-            ):
+            term = term_of(text)
+            if term in index.pack_terms and (term not in index.df or len(self.knowledge.packs) > 1):
                 # The keynote's own name ("the re:Invent infra keynote"): it picks a pack, not a fact.
-                named_packs.update(index.pack_terms[term_of(text)])
+                named_packs.update(index.pack_terms[term])
                 continue
             if text in STOPWORDS:
                 continue
@@ -508,7 +528,7 @@ class Matcher:
                 if merged is not None:
                     terms.append(merged)
                     skip_next = True
-                    word = self._known(term_of(text))
+                    word = self._known(term)
                     if word is not None:
                         terms.append(word)
                     continue
@@ -516,7 +536,6 @@ class Matcher:
                     unknown.append(text + following)
                     skip_next = True
                     continue
-            term = term_of(text)
             proper = (token.proper and not title_case) or (
                 chinese and text.isalpha() and text not in UNITS and self._latin_name(term)
             )
@@ -659,10 +678,11 @@ class Matcher:
         ranked: list[Scored] = []
         best = 0.0
         bonus = _TOPIC_BONUS if query.topic else 0.0
+        sorted_text = sorted_words(query.text)
         for coverage, position in covered[:RERANKED]:
             if len(ranked) >= SUGGESTIONS and a * coverage + b + c + bonus < best:
                 break
-            scored = self.score(query, entries[position], coverage)
+            scored = self.score(query, entries[position], coverage, sorted_text)
             if bonus and scored.entry.fact.topic == query.topic:
                 scored = dataclasses.replace(scored, score=scored.score + bonus)
             if scored.entry.fact.id == query.previous:
@@ -672,24 +692,23 @@ class Matcher:
         ranked.sort(key=lambda s: s.score, reverse=True)
         return ranked
 
-    def score(self, query: Query, entry: Entry, coverage: float) -> Scored:
+    def score(self, query: Query, entry: Entry, coverage: float, sorted_text: str) -> Scored:
+        """`sorted_text` is the question's words sorted, as token_sort_ratio compares them: the
+        variants' are sorted once, when the entry is made, so each comparison is one ratio in C."""
         present = [t.term for t in query.terms if t.known and t.term in entry.asked]
-        weights = self.index.weights
+        weight = self.index.weights.__getitem__
         best_variant = 0.0
-        best_similarity = 0.0
         for variant in entry.variants:
-            terms = variant.terms
             whole = variant.weight
             if whole > 0:
-                covered = sum(weights[t] for t in present if t in terms)
+                covered = sum(map(weight, filter(variant.terms.__contains__, present)))
                 if covered > best_variant * whole:
                     best_variant = covered / whole
-            if variant.language == query.language:
-                similarity = fuzz.token_sort_ratio(query.text, variant.text, score_cutoff=best_similarity)
-                if similarity > best_similarity:
-                    best_similarity = similarity
+        found = process.extractOne(
+            sorted_text, entry.sorted_texts[query.language], scorer=fuzz.ratio, processor=None
+        )
         a, b, c = _WEIGHTS
-        similarity = best_similarity / 100
+        similarity = found[1] / 100 if found is not None else 0.0
         return Scored(
             entry, a * coverage + b * best_variant + c * similarity, coverage, best_variant, similarity
         )

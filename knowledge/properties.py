@@ -40,10 +40,14 @@ def _pattern(spellings: tuple[str, ...]) -> re.Pattern[str]:
 
 _ASKED = {name: _pattern(spellings) for name, spellings in PROPERTIES.items()}
 _STATED = {name: _pattern(spellings + STATED_AS.get(name, ())) for name, spellings in PROPERTIES.items()}
+_SPELLINGS = tuple(spelling for spellings in PROPERTIES.values() for spelling in spellings)
 
 
 def asked_properties(text: str) -> tuple[str, ...]:
-    """The properties a question (lower-cased) asks for."""
+    """The properties a question (lower-cased) asks for; most ask for none, and a question without
+    any spelling in it is not searched."""
+    if not any(spelling in text for spelling in _SPELLINGS):
+        return ()
     return tuple(name for name, pattern in _ASKED.items() if pattern.search(text))
 
 

@@ -22,6 +22,9 @@ def test_an_entry_made_again_after_it_was_dropped_is_the_same(index: Index) -> N
     index.entries.made.clear()
     remade = [index.entries[position] for position in reversed(range(len(kept)))][::-1]
     assert remade == kept
+    assert [(e.answered, e.subject, e.kinds) for e in remade] == [
+        (e.answered, e.subject, e.kinds) for e in kept
+    ]
 
 
 def test_only_the_latest_entries_are_kept(

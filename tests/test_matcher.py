@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from pathlib import Path
 
 import pytest
@@ -104,6 +106,27 @@ def small() -> Matcher:
 @pytest.fixture(scope="module")
 def bundled(knowledge: Knowledge) -> Matcher:
     return Matcher(knowledge)
+
+
+def test_a_replaced_matcher_is_freed_without_the_cyclic_collector(knowledge: Knowledge) -> None:
+    """build_index freezes what exists out of the collector's reach, the matcher it replaces included:
+    a reference cycle in a matcher (its query cache, its entries) would keep it alive for good."""
+    matcher = Matcher(knowledge)
+    first = matcher.ask("How many cores does Graviton5 have?")
+    matcher.ask("what about its bandwidth?", first.topic)
+    kept: list[weakref.ref[object]] = [
+        weakref.ref(matcher),
+        weakref.ref(matcher.index),
+        weakref.ref(matcher.index.entries),
+    ]
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        del matcher
+        assert [ref() for ref in kept] == [None, None, None]
+    finally:
+        if collecting:
+            gc.enable()
 
 
 @pytest.mark.parametrize(

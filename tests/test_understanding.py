@@ -6,15 +6,22 @@ knowledge, a message in, the reply's text out.
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 
 from bot.app import Asked, Bot
 from bot.context import Context
 from bot.storage import Storage
-from knowledge.kinds import asked_kinds, counted, counts, given_kinds
+from knowledge.kinds import _ASK, _NOT_MECHANISM, asked_kinds, counted, counts, given_kinds
+from knowledge.matcher import _SOMEONE_HINTS, _SOMEONE_SAID
 from knowledge.parts import new_topic, split_parts
-from knowledge.properties import asked_properties
+from knowledge.properties import _ASKED, asked_properties
 from tests.persistence import Clock
+
+QUESTIONS_DIR = Path(__file__).parent.parent / "benchmarks" / "questions"
 
 
 @pytest.mark.parametrize(
@@ -274,3 +281,32 @@ def test_a_property_is_asked_and_stated_in_words_of_its_own() -> None:
     assert asked_properties("lmi 在哪些区域可用") == ("region",)
     assert asked_properties("how do i post this in slack") == (), "slack is not an SLA"
     assert asked_properties("max vectors per index") == ("maximum",)
+
+
+def _asked_questions() -> list[str]:
+    """Every question of the benchmark sets, casefolded as the patterns see them."""
+    texts: list[str] = []
+    for path in sorted(QUESTIONS_DIR.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            case = json.loads(line)
+            texts += [turn["q"].casefold() for turn in case.get("turns", [case])]
+    return texts
+
+
+def test_the_hints_never_skip_a_pattern_that_would_match() -> None:
+    """The words checked before a pattern is searched only save time: on every benchmark question the
+    answer is what searching every pattern gives."""
+    questions = _asked_questions()
+    assert len(questions) > 1000
+    for text in questions:
+        assert asked_kinds(text) == _plain_kinds(text), text
+        assert asked_properties(text) == tuple(n for n, p in _ASKED.items() if p.search(text)), text
+        if _SOMEONE_SAID.search(text):
+            assert any(hint in text for hint in _SOMEONE_HINTS), text
+
+
+def _plain_kinds(text: str) -> frozenset[str]:
+    found = {kind for kind, pattern in _ASK.items() if pattern.search(text)}
+    if "mechanism" in found and _NOT_MECHANISM.search(text) and not re.search(r"\bwhy\b|为什么|为啥", text):
+        found.discard("mechanism")
+    return frozenset(found)
