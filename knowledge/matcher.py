@@ -15,6 +15,7 @@ a question about something else must not get the answer about its neighbour.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
 
@@ -767,9 +768,12 @@ def _anchors(query: Query, entry: Entry) -> int:
 
 def _one_of(term: QueryTerm, words: frozenset[str]) -> bool:
     """The term is one of `words`, or a character of one of them in the question (公 of 公司)."""
-    if term.term in words:
-        return True
-    return is_han(term.term) and any(term.term in word for word in words if word in term.source)
+    return term.term in words or _han_part_of(term.term, term.source, words)
+
+
+@functools.lru_cache(maxsize=4096)
+def _han_part_of(term: str, source: str, words: frozenset[str]) -> bool:
+    return is_han(term) and any(term in word for word in words if word in source)
 
 
 def _needs_amount(query: Query, answer: str) -> bool:
