@@ -132,22 +132,21 @@ def main(argv: list[str] | None = None) -> int:
     # no weights at all (every turn not ruled out is answered), never from the file on disk, so the
     # same code and questions always give the same weights.
     calibration = Calibration(tuple(0.0 for _ in FEATURES), 0.0, _ANSWER_ALL)
+    data = samples(Matcher(knowledge, calibration=calibration))
     best: tuple[float, Calibration, list[Sample]] | None = None
     for _ in range(ROUNDS):
-        data = samples(Matcher(knowledge, calibration=calibration))
         weights, bias = fit(data)
         calibration = Calibration(weights, bias, 0.5)
         calibration = Calibration(weights, bias, best_threshold(calibration, data))
-        served = utility(
-            calibration, samples(Matcher(knowledge, calibration=calibration)), calibration.threshold
-        )[0]
+        data = samples(Matcher(knowledge, calibration=calibration))  # what this fit answers: the next round's
+        served = utility(calibration, data, calibration.threshold)[0]
         if best is None or served > best[0]:
             best = (served, calibration, data)
     assert best is not None
     _, calibration, data = best
     CALIBRATION_PATH.write_text(calibration.to_json(), encoding="utf-8")
     print(f"wrote {CALIBRATION_PATH}")
-    print(_report(calibration, samples(Matcher(knowledge, calibration=calibration))))
+    print(_report(calibration, data))
     return 0
 
 
