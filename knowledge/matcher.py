@@ -465,7 +465,9 @@ class Matcher:
                     dataclasses.replace(echo, weight=echo.weight * _ECHO_WEIGHT, name=False, borrowed=True)
                 )
         named = " ".join(self.index.subject_terms(previous))
-        text = _ANAPHORA.sub(named, query.text) if _ANAPHORA.search(query.text) else f"{query.text} {named}"
+        text, replaced = _ANAPHORA.subn(named, query.text)
+        if not replaced:
+            text = f"{query.text} {named}"
         return dataclasses.replace(
             query, terms=query.terms + tuple(extra), text=text, topic=previous.topic, previous=previous.id
         )

@@ -303,7 +303,7 @@ INTENT_WORDS = frozenset(
 """Words that say what kind of answer is wanted, not what it is about."""
 
 OWNER_WORDS = frozenset(
-    {"company", "compani", "firm", "org", "organization", "公司", "哪家", "家公", "谁家", "家的"}
+    {"company", "firm", "org", "organization", "公司", "哪家", "家公", "谁家", "家的"}
 )
 """Words that ask whose a product or person is ("which company is Jae Lee from?"): a fact that names
 the subject answers them by naming its company, whatever words it uses."""
