@@ -14,6 +14,7 @@ from bot.app import Bot
 from bot.live import LiveKnowledge
 from bot.settings import Settings
 from knowledge.loader import BUNDLED_DIR, Knowledge, load_knowledge
+from tests.fakes.discord import FakeDiscord
 from tests.fakes.slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +64,15 @@ async def slack() -> AsyncIterator[FakeSlack]:
     fake = await FakeSlack().start()
     yield fake
     await fake.close()
+
+
+@pytest.fixture
+async def discord_fake() -> AsyncIterator[FakeDiscord]:
+    """A fake Discord (REST API and gateway) on a free loopback port."""
+    server = FakeDiscord()
+    await server.start()
+    yield server
+    await server.close()
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,14 +16,6 @@ from tests.conftest import run_bot
 from tests.fakes.discord import FakeDiscord
 from tests.scraping import free_port
 from tests.test_discord_wire import settings_for
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    yield server
-    await server.close()
 
 
 def test_an_unreachable_discord_api_exits_1_with_one_line(tmp_path: Path) -> None:
@@ -59,18 +50,20 @@ def test_at_the_default_log_level_the_failure_is_still_no_traceback(tmp_path: Pa
     assert run.stderr.strip().splitlines()[-1].startswith("cannot reach the Discord API at")
 
 
-async def test_an_api_refusing_the_login_is_a_startup_error(fake: FakeDiscord, tmp_path: Path) -> None:
-    fake.failures[("GET", "/users/@me")] = 403
-    adapter = DiscordAdapter(Bot(LiveKnowledge(BUNDLED_DIR)), settings_for(fake, tmp_path))
+async def test_an_api_refusing_the_login_is_a_startup_error(
+    discord_fake: FakeDiscord, tmp_path: Path
+) -> None:
+    discord_fake.failures[("GET", "/users/@me")] = 403
+    adapter = DiscordAdapter(Bot(LiveKnowledge(BUNDLED_DIR)), settings_for(discord_fake, tmp_path))
     with pytest.raises(StartupError) as raised:
         await serve(adapter)
     message = str(raised.value)
     assert "\n" not in message
-    assert message.startswith(f"the Discord API at {fake.api_url} (DISCORD_API_URL) answered 403")
+    assert message.startswith(f"the Discord API at {discord_fake.api_url} (DISCORD_API_URL) answered 403")
 
 
-async def test_a_rejected_token_is_a_settings_error(fake: FakeDiscord, tmp_path: Path) -> None:
-    fake.failures[("GET", "/users/@me")] = 401
-    adapter = DiscordAdapter(Bot(LiveKnowledge(BUNDLED_DIR)), settings_for(fake, tmp_path))
+async def test_a_rejected_token_is_a_settings_error(discord_fake: FakeDiscord, tmp_path: Path) -> None:
+    discord_fake.failures[("GET", "/users/@me")] = 401
+    adapter = DiscordAdapter(Bot(LiveKnowledge(BUNDLED_DIR)), settings_for(discord_fake, tmp_path))
     with pytest.raises(SettingsError, match="Discord rejected DISCORD_TOKEN"):
         await serve(adapter)
