@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -27,14 +26,6 @@ VOICE_WARNING = "voice will NOT be supported"
 @pytest.fixture(scope="module")
 def bot() -> Bot:
     return Bot(LiveKnowledge(BUNDLED_DIR))
-
-
-@pytest.fixture
-async def discord_fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    yield server
-    await server.close()
 
 
 async def test_a_slack_start_logs_no_token_warning(
