@@ -30,7 +30,7 @@ TIMELINE: dict[str, list[str | tuple[str, ...]]] = {
     "15:00": [
         "graviton-presenter",
         "graviton-why-custom",
-        ("graviton-adobe", "graviton-epic-games", "graviton-pinterest"),
+        ("graviton-customer-results", "graviton-adobe", "graviton-epic-games", "graviton-pinterest"),
     ],
     "18:00": [
         "graviton-direct-silicon-cooling",
@@ -45,7 +45,12 @@ TIMELINE: dict[str, list[str | tuple[str, ...]]] = {
         "graviton-cache-misses",
     ],
     "28:00": ["graviton5-overview", "graviton5-cores", "graviton5-l3-cache", "graviton5-l3-per-core"],
-    "30:00": ["m9g-preview", "m9g-performance", "m9g-price-performance", ("m9g-airbnb", "m9g-sap")],
+    "30:00": [
+        "m9g-preview",
+        "m9g-performance",
+        "m9g-price-performance",
+        ("m9g-customers", "m9g-airbnb", "m9g-sap"),
+    ],
     "35:00": ["apple-speaker", "apple-services-on-aws", "apple-services-on-aws"],
     "38:00": ["apple-swift-server", "apple-swift-server", "apple-swift-shared-code"],
     "40:00": [
