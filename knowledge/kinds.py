@@ -144,6 +144,7 @@ def given_kinds(answer: str, people: Names | Iterable[str], stated: Iterable[str
 
 PERSON_WORDS = frozenset(
     {"ceo", "cto", "founder", "cofounder", "presenter", "speaker", "name", "title", "vp", "person", "guy"}
+    | {"present", "spok", "speak", "gave", "host", "ran", "came", "took", "led", "deliver", "headlin"}
     | {
         "叫",
         "叫啥",
@@ -161,7 +162,8 @@ PERSON_WORDS = frozenset(
         "叫啥名",
     }
 )
-"""Words that ask for a person (as the matcher sees them): a fact naming one answers them."""
+"""Words that ask for a person (as the matcher sees them: terms, so `spok` is "spoke"), and the verbs
+of "who presented / ran / gave ...": a fact naming one answers them."""
 
 HARD: frozenset[Kind] = frozenset({"person", "time", "number"})
 SOFT: frozenset[Kind] = frozenset({"mechanism", "list"})

@@ -105,6 +105,25 @@ _REPEAT_PENALTY = 0.05
 """Taken off the fact just answered when a follow-up is ranked: "and per core?" wants more, not the same."""
 
 
+_EXPANSION = re.compile(
+    r"\b(stands? for|short for|full name|acronym|abbreviation)( of)?\b|全称|全名|缩写|的简称"
+)
+"""Asking for an abbreviation's long form."""
+_LIGHT_VERBS = frozenset(
+    {"use", "used", "using", "have", "has", "had", "get", "got", "make", "made", "need", "do", "doe", "did"}
+)
+"""Verbs that carry the question's grammar rather than what it asks about (as terms)."""
+_WHO_VERB = re.compile(
+    r"\bwho (ran|runs|led|leads|did|does|handled|covered|took)\b(?= (the|that|this|their|his|her)\b)",
+    re.IGNORECASE,
+)
+"""Chat's ways of asking who presented a part of the talk ("who ran the graviton segment?"), said the
+way curators write it; only before an article, so "who did Apple move to Swift" keeps its verb, and not
+the verbs curators use themselves ("who hosted the keynote?")."""
+_CLAUSES = re.compile(r"[,;:]\s+(?:and\s+)?")
+"""Where an English answer's clauses part: the items of a list."""
+
+
 @dataclass(frozen=True)
 class Suggestion:
     fact_id: str
@@ -181,6 +200,11 @@ class Query:
     """A follow-up's previous answer (its fact id): asked again, it is rarely what is meant."""
     properties: tuple[str, ...] = ()
     """Properties asked for (regions, clock speed): the answer must state them."""
+    expands: tuple[str, ...] = ()
+    """Abbreviations whose long form is asked for ("what does NKI stand for?"): the answer spells one out."""
+    subject: tuple[str, ...] = ()
+    """A follow-up's borrowed subject (`trainium3`, `trainium`): an answer from another section
+    must be about it."""
 
 
 @dataclass(frozen=True)
@@ -351,6 +375,12 @@ class Matcher:
                 query, entry, self.index.topic_names.get(entry.fact.topic, frozenset())
             )
         ]
+        if (
+            query.subject
+            and entry.fact.topic != query.topic
+            and not any(t in entry.asked or t in entry.answered for t in query.subject)
+        ):
+            reasons.append(f"is not about {' '.join(query.subject)}")
         if self._asks_something_else(query, entry):
             reasons.append("is about the subject but not about what is asked of it")
         reasons += [
@@ -359,18 +389,36 @@ class Matcher:
         if _needs_amount(query, entry.fact.answer.get(query.language)):
             reasons.append("does not give the price or unit asked for")
         reasons += [f"gives no {kind}" for kind in sorted(mismatch(query.kinds, entry.kinds))]
+        if query.expands and not any(_spelt_out(short, entry.fact.answer.en) for short in query.expands):
+            reasons.append(f"does not spell out {' or '.join(query.expands)}")
+        if "number" in query.kinds and self._number_elsewhere(query, entry.fact.answer.en):
+            reasons.append("gives its numbers for others than the one asked about")
         if query.counted and not any(
             counts(entry.fact.answer.get(language), query.counted, term_of) for language in ("en", "zh")
         ):
             reasons.append(f"does not count {' or '.join(query.counted)}")
         return tuple(reasons)
 
+    def _number_elsewhere(self, query: Query, answer: str) -> bool:
+        """A list answer ("Adobe cut emissions by 37%, Epic Games supports large-scale gaming, and
+        Pinterest lowered costs by 47%") whose numbers are all in clauses that do not name the
+        company or product asked about ("what % did Epic Games save?")."""
+        clauses = _CLAUSES.split(answer)
+        if len(clauses) < 3:
+            return False
+        names = {t.term for t in query.terms if not t.borrowed and (t.name or t.term in self.index.subjects)}
+        about = [c for c in clauses if names & {term_of(w.text) for w in words(c)}]
+        return bool(about) and len(about) < len(clauses) and not any(has_digit(c) for c in about)
+
     def _attribute(self, query: Query, entry: Entry) -> float:
         """The share of the question's own non-name words (unknown ones too) that the fact has."""
         subjects = self.index.subjects
+        person = "person" in query.kinds and "person" in entry.kinds
         asked = found = 0.0
         for term in query.terms:
             if term.borrowed or term.name or term.term in INTENT_WORDS or term.term in subjects:
+                continue
+            if person and _one_of(term, PERSON_WORDS):
                 continue
             asked += term.weight
             if term.known and (term.term in entry.asked or term.term in entry.answered):
@@ -469,7 +517,12 @@ class Matcher:
         if not replaced:
             text = f"{query.text} {named}"
         return dataclasses.replace(
-            query, terms=query.terms + tuple(extra), text=text, topic=previous.topic, previous=previous.id
+            query,
+            terms=query.terms + tuple(extra),
+            text=text,
+            topic=previous.topic,
+            previous=previous.id,
+            subject=self.index.subject_terms(previous),
         )
 
     def query(self, question: str) -> Query:
@@ -488,6 +541,10 @@ class Matcher:
 
     def _query(self, question: str) -> Query:
         index = self.index
+        question = _WHO_VERB.sub("who presented", question)
+        expansion = _EXPANSION.search(question.casefold())
+        if expansion:  # "what does NKI stand for?": the words say what is asked, not what it is about
+            question = f"{question[: expansion.start()]} {question[expansion.end() :]}"
         tokens = words(question)
         terms: list[QueryTerm] = []
         unknown: list[str] = []
@@ -526,6 +583,12 @@ class Matcher:
                 continue
             if text in STOPWORDS:
                 continue
+            if text.isalpha() and following.isalpha() and term_of(text + following) in index.df:
+                compound = self._known(term_of(text + following))
+                if compound is not None:  # "ultra server": UltraServer
+                    terms.append(compound)
+                    skip_next = True
+                    continue
             if text.isalpha() and following.isdigit() and len(following) <= 2:
                 merged = self._known(text + following)
                 if merged is not None:
@@ -558,8 +621,8 @@ class Matcher:
                 unknown.append(term)
             else:
                 weight = index.unknown_weight * (_PROPER_BOOST if token.proper else 1.0)
-                if term in COMMON_TERMS and not token.proper:
-                    weight *= _COMMON_SHARE
+                if (term in COMMON_TERMS and not token.proper) or text in UNITS:
+                    weight *= _COMMON_SHARE  # a unit is checked against the answer (_needs_amount)
                 terms.append(QueryTerm(term, weight, False, source=text))
         text = " ".join(t.text for t in tokens)
         return Query(
@@ -572,6 +635,11 @@ class Matcher:
             counted=self._counted(question),
             packs=frozenset(named_packs),
             properties=asked_properties(text),
+            expands=tuple(
+                t.source
+                for t in terms
+                if expansion and t.known and t.source.isalpha() and 2 <= len(t.source) <= 5
+            ),
         )
 
     def _latin_name(self, term: str) -> bool:
@@ -620,6 +688,8 @@ class Matcher:
                 continue  # an everyday word or a verb the knowledge lacks is phrasing ("belong", "bumped")
             if (person and _one_of(term, PERSON_WORDS)) or _one_of(term, OWNER_WORDS):
                 continue
+            if term.term in _LIGHT_VERBS:
+                continue  # "does Trainium3 use the same cooling?" asks about cooling, not use
             asked += term.weight
             if term.term in entry.asked or term.term in entry.answered:
                 found += term.weight
@@ -766,6 +836,14 @@ def _anchors(query: Query, entry: Entry) -> int:
         and t.term not in INTENT_WORDS
         and (t.term in entry.asked or t.term in entry.answered)
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _spelt_out(short: str, answer: str) -> bool:
+    """The answer gives the long form of `short`: words with its initials (NKI: Neuron Kernel
+    Interface; HBM: high-bandwidth memory)."""
+    pattern = r"[\s-]+".join(f"{letter}[a-z]+" for letter in short.casefold())
+    return re.search(rf"\b{pattern}\b", answer, re.IGNORECASE) is not None
 
 
 def _one_of(term: QueryTerm, words: frozenset[str]) -> bool:

@@ -181,6 +181,10 @@ STOPWORDS = frozenset(
     ]
 )
 """English function words: they carry no topic, so they neither help nor hurt a match."""
+TALK_PARTS = frozenset({"segment", "segments", "section", "sections", "portion", "part"})
+"""Words for a part of the talk ("who ran the graviton segment?"): every fact is in one, so they
+say nothing about which, and are read as function words."""
+STOPWORDS |= TALK_PARTS
 
 CHAT_NOISE = frozenset(
     {
@@ -302,9 +306,7 @@ INTENT_WORDS = frozenset(
 )
 """Words that say what kind of answer is wanted, not what it is about."""
 
-OWNER_WORDS = frozenset(
-    {"company", "firm", "org", "organization", "公司", "哪家", "家公", "谁家", "家的"}
-)
+OWNER_WORDS = frozenset({"company", "firm", "org", "organization", "公司", "哪家", "家公", "谁家", "家的"})
 """Words that ask whose a product or person is ("which company is Jae Lee from?"): a fact that names
 the subject answers them by naming its company, whatever words it uses."""
 

@@ -310,3 +310,62 @@ def _plain_kinds(text: str) -> frozenset[str]:
     if "mechanism" in found and _NOT_MECHANISM.search(text) and not re.search(r"\bwhy\b|为什么|为啥", text):
         found.discard("mechanism")
     return frozenset(found)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("what does NKI stand for", "Neuron Kernel Interface"),
+        ("NKI 全称是啥", "Neuron Kernel Interface"),
+        ("nki full name?", "Neuron Kernel Interface"),
+        ("what does HBM stand for", "high-bandwidth memory"),
+    ],
+)
+async def test_an_abbreviation_asked_to_be_spelt_out_gets_the_fact_that_spells_it(
+    bot: Bot, question: str, expected: str
+) -> None:
+    reply = await bot.message(question)
+    assert reply.kind == "answer", reply.plain_text()
+    assert expected in reply.plain_text()
+
+
+async def test_an_abbreviation_nothing_spells_out_is_not_guessed(bot: Bot) -> None:
+    """No fact spells out SAP: the SAP fact that merely names it is not what "stands for" asks."""
+    reply = await bot.message("what does SAP stand for")
+    assert reply.kind == "abstain", reply.plain_text()
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("who ran the graviton segment?", "Dave Brown"),
+        ("who did the twelvelabs section", "Jae Lee"),
+        ("how many TB of HBM on a trn3 ultra server", "20TB"),
+    ],
+)
+async def test_talk_parts_who_verbs_and_split_compounds_are_read(
+    bot: Bot, question: str, expected: str
+) -> None:
+    """`segment`/`section` say nothing about which fact; "who ran/hosted the …" asks who presented it;
+    `ultra server` is the UltraServer."""
+    reply = await bot.message(question)
+    assert reply.kind == "answer", reply.plain_text()
+    assert expected in reply.plain_text()
+
+
+async def test_a_list_answer_does_not_give_one_item_the_others_numbers(bot: Bot) -> None:
+    """The Graviton customer results give Adobe's and Pinterest's percentages, not Epic Games'."""
+    assert "47%" in await ask(bot, "graviton customer stats from dave brown's part?")
+    reply = await bot.message("what % did epic games save with graviton?")
+    assert reply.kind == "abstain", reply.plain_text()
+
+
+async def test_a_follow_up_is_not_answered_from_another_products_section(bot: Bot) -> None:
+    """After Trainium3's memory, "vs last gen?" is the UltraServer against its predecessor, not
+    Graviton5's cache against the previous generation; a light verb ("use") does not make the Trainium3
+    chip list an answer about cooling."""
+    ada = Context(conversation="ada")
+    assert "20TB" in await ask(bot, "trn3 ultraserver memory?", ada)
+    assert "Graviton5" not in await ask(bot, "vs last gen tho?", ada)
+    reply = await bot.message("does trn3 use the same cooling?")
+    assert reply.kind == "abstain", reply.plain_text()
