@@ -109,6 +109,14 @@ _EXPANSION = re.compile(
     r"\b(stands? for|short for|full name|acronym|abbreviation)( of)?\b|全称|全名|缩写|的简称"
 )
 """Asking for an abbreviation's long form."""
+_IN_GENERAL = re.compile(
+    r"\bwhat(?:'?s| is) (?:special|notable|interesting|cool)(?: (?:with|about|in|on|for)\b)?"
+    r"|新东西|东西|玩意儿?|特别之处|特别的|特点|亮点",
+    re.IGNORECASE,
+)
+"""Ways of asking about something in general ("what's special about it?", "LMI 是啥东西",
+"Neuron Profiler 有啥特别的"): they name no attribute, so the question is its subject alone. Not
+"what's new": "what is new in serverless" asks for the new thing."""
 _LIGHT_VERBS = frozenset(
     {"use", "used", "using", "have", "has", "had", "get", "got", "make", "made", "need", "do", "doe", "did"}
 )
@@ -542,6 +550,7 @@ class Matcher:
     def _query(self, question: str) -> Query:
         index = self.index
         question = _WHO_VERB.sub("who presented", question)
+        question = _IN_GENERAL.sub(" ", question)
         expansion = _EXPANSION.search(question.casefold())
         if expansion:  # "what does NKI stand for?": the words say what is asked, not what it is about
             question = f"{question[: expansion.start()]} {question[expansion.end() :]}"
@@ -625,16 +634,19 @@ class Matcher:
                     weight *= _COMMON_SHARE  # a unit is checked against the answer (_needs_amount)
                 terms.append(QueryTerm(term, weight, False, source=text))
         text = " ".join(t.text for t in tokens)
+        kinds = asked_kinds(question)
         return Query(
             tuple(terms),
             text,
             tuple(unknown),
             detect_language(question),
-            asked_kinds(question),
+            kinds,
             noise,
             counted=self._counted(question),
             packs=frozenset(named_packs),
-            properties=asked_properties(text),
+            properties=tuple(  # "Is M9g GA or preview?" is answered by its preview; "when GA?" is not
+                name for name in asked_properties(text) if name != "general availability" or "time" in kinds
+            ),
             expands=tuple(
                 t.source
                 for t in terms

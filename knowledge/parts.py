@@ -1,7 +1,8 @@
 """Two-part questions: "how much faster and how much cheaper?", "内存带宽多少？比上一代高几倍？".
 
 A question is cut where a second question starts: at "and"/"also"/"plus" followed by a question
-word, at a question mark with more after it, or (Chinese) at a comma or space between two clauses
+word, at a " + " ("perf + cost numbers?"), at a question mark with more after it, or (Chinese) at a
+comma, 、 or space between two clauses
 that each ask something. Each part is then answered on its own, the parts lending each other
 their subject, so "how much faster" borrows "Swift on Graviton" from the part that names it.
 """
@@ -14,10 +15,10 @@ _QUESTION_WORD = (
     r"(?:how|what|whats|what's|when|whens|when's|who|whom|which|where|why|is|are|was|were|does|do|did|can"
     r"|could|will|would|across|over|on|in|at|and)\b"
 )
-_EN_JOIN = re.compile(rf"(?:,\s*|\s+)(?:and|also|plus|&)\s+(?={_QUESTION_WORD})", re.IGNORECASE)
+_EN_JOIN = re.compile(rf"(?:,\s*|\s+)(?:and|also|plus|&)\s+(?={_QUESTION_WORD})|\s+\+\s+", re.IGNORECASE)
 _MARK = re.compile(r"[?？]+\s*(?=\S)")
 _ZH_ASKS = re.compile(r"吗|呢|多少|几|啥|什么|哪|怎么|谁|如何|是否|多大|多高")
-_ZH_BREAK = re.compile(r"[，,；;]\s*(?:还有|以及|另外)?|\s+(?:还有|以及|另外)?")
+_ZH_BREAK = re.compile(r"[，,；;、]\s*(?:还有|以及|另外)?|\s+(?:还有|以及|另外)?")
 _MIN_CHARS = 3
 
 

@@ -21,13 +21,18 @@ PROPERTIES: dict[str, tuple[str, ...]] = {
     "SLA": ("sla", "uptime"),
     "license": ("license", "licence", "licensing", "许可证", "开源协议"),
     "maximum": ("max", "maximum", "最大能", "最大支持", "最多能", "最多支持", "上限"),
+    "general availability": ("ga", "generally available", "general availability", "正式可用", "全面可用"),
 }
 """Properties people ask of a product that an answer either states in so many words or does not
 give at all ("which regions is LMI in?" is not answered by what LMI is): each with the words that
 ask for it and that an answer giving it would use."""
 
-STATED_AS: dict[str, tuple[str, ...]] = {"maximum": ("up to", "最多", "至多", "多达", "最高")}
-"""Other words an answer uses to state a property: a maximum is "up to 2 billion"."""
+STATED_AS: dict[str, tuple[str, ...]] = {
+    "maximum": ("up to", "最多", "至多", "多达", "最高"),
+    "general availability": ("正式发布", "正式上线", "全面上线"),
+}
+"""Other words an answer uses to state a property: a maximum is "up to 2 billion". (A preview is not
+general availability: "when does M9g go GA?" is not answered by its preview.)"""
 
 
 def _pattern(spellings: tuple[str, ...]) -> re.Pattern[str]:
