@@ -411,12 +411,12 @@ class Matcher:
         """A list answer ("Adobe cut emissions by 37%, Epic Games supports large-scale gaming, and
         Pinterest lowered costs by 47%") whose numbers are all in clauses that do not name the
         company or product asked about ("what % did Epic Games save?")."""
-        clauses = _CLAUSES.split(answer)
+        clauses = _clauses(answer)
         if len(clauses) < 3:
             return False
         names = {t.term for t in query.terms if not t.borrowed and (t.name or t.term in self.index.subjects)}
-        about = [c for c in clauses if names & {term_of(w.text) for w in words(c)}]
-        return bool(about) and len(about) < len(clauses) and not any(has_digit(c) for c in about)
+        about = [numbered for terms, numbered in clauses if names & terms]
+        return bool(about) and len(about) < len(clauses) and not any(about)
 
     def _attribute(self, query: Query, entry: Entry) -> float:
         """The share of the question's own non-name words (unknown ones too) that the fact has."""
@@ -847,6 +847,17 @@ def _anchors(query: Query, entry: Entry) -> int:
         and len(t.term) > 1
         and t.term not in INTENT_WORDS
         and (t.term in entry.asked or t.term in entry.answered)
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _clauses(answer: str) -> tuple[tuple[frozenset[str], bool], ...]:
+    """An answer's clauses, each as its terms and whether it has a number (read once per answer)."""
+    if answer.count(",") + answer.count(";") + answer.count(":") < 2:
+        return ()
+    return tuple(
+        (frozenset(term_of(w.text) for w in words(clause)), has_digit(clause))
+        for clause in _CLAUSES.split(answer)
     )
 
 
