@@ -78,7 +78,7 @@ _UNKNOWN_HAN = 0.5
 _ABSTAIN_CAP = 0.25
 _AMBIGUOUS_MARGIN = 0.02
 _ATTRIBUTE_SHARE = 0.25
-_ANAPHORA = re.compile(r"\b(it|its|it's|he|his|she|her)\b|它|她|他的|这个|那个")
+_ANAPHORA = re.compile(r"\b(it|its|it's|he|his|she|her|they|their)\b|它|她|他的|他们|这个|那个")
 """Words that point back to something said before: with no conversation, the question is incomplete."""
 _SOMEONE_SAID = re.compile(
     r"\bwhat (?:did|does|will|has|have) ([a-z][a-z.-]*(?: [a-z][a-z.-]*)?) "
@@ -117,6 +117,8 @@ _IN_GENERAL = re.compile(
 """Ways of asking about something in general ("what's special about it?", "LMI 是啥东西",
 "Neuron Profiler 有啥特别的"): they name no attribute, so the question is its subject alone. Not
 "what's new": "what is new in serverless" asks for the new thing."""
+_HAN_PRONOUNS = frozenset({"他们", "她们", "它们", "我们", "你们", "他的", "她的", "它的"})
+"""Pronoun bigrams: who or what they stand for is the conversation's subject, not a word to match."""
 _LIGHT_VERBS = frozenset(
     {"use", "used", "using", "have", "has", "had", "get", "got", "make", "made", "need", "do", "doe", "did"}
 )
@@ -550,6 +552,7 @@ class Matcher:
     def _query(self, question: str) -> Query:
         index = self.index
         question = _WHO_VERB.sub("who presented", question)
+        kinds = asked_kinds(question)
         question = _IN_GENERAL.sub(" ", question)
         expansion = _EXPANSION.search(question.casefold())
         if expansion:  # "what does NKI stand for?": the words say what is asked, not what it is about
@@ -634,7 +637,6 @@ class Matcher:
                     weight *= _COMMON_SHARE  # a unit is checked against the answer (_needs_amount)
                 terms.append(QueryTerm(term, weight, False, source=text))
         text = " ".join(t.text for t in tokens)
-        kinds = asked_kinds(question)
         return Query(
             tuple(terms),
             text,
@@ -713,6 +715,8 @@ class Matcher:
         for term in index.han(run):
             if term in HAN_TIME and term not in index.df:
                 unknown.append(term)
+            elif term in _HAN_PRONOUNS:
+                continue
             elif term in index.df:
                 terms.append(QueryTerm(term, index.idf(term), True, source=run, name=term in HAN_TIME))
             elif len(term) == 1:

@@ -365,3 +365,10 @@ async def test_a_preview_is_not_an_answer_to_when_it_goes_ga(bot: Bot, question:
 async def test_ga_is_answered_where_the_answer_says_it(bot: Bot) -> None:
     assert "Q1" in await ask(bot, "NKI GA when?")
     assert "GA" in await ask(bot, "s3 vectors GA 了没")
+
+
+async def test_they_and_their_point_back_in_both_languages(bot: Bot) -> None:
+    """他们 (they) is the company the conversation is about, not a word to find in a fact."""
+    ada = Context(conversation="ada")
+    assert "90%" in await ask(bot, "twelvelabs 说视频数据占多少", ada)
+    assert "Jae Lee" in await ask(bot, "他们 CEO 叫啥", ada)
