@@ -47,7 +47,7 @@ _ASK: dict[Kind, re.Pattern[str]] = {
         r"|怎么做到|如何做到|咋做到|为什么|为啥|怎么实现|原理|怎么保证|如何保证"
     ),
     "list": re.compile(
-        r"\bwhich (ones|customers|companies|services|features|models|languages|chips)\b|哪些|有啥"
+        r"\bwhich (ones|customers|companies|services|features|models|languages|chips)\b|哪些|有啥|哪几"
     ),
 }
 _HINTS: dict[Kind, tuple[str, ...]] = {
@@ -62,7 +62,7 @@ _HINTS: dict[Kind, tuple[str, ...]] = {
     ),
     "number": ("how ", "what ", "x", "多", "几", "比例", "百分之"),
     "mechanism": ("how ", "why", "what makes", "做到", "为什么", "为啥", "怎么实现", "原理", "保证"),
-    "list": ("which ", "哪些", "有啥"),
+    "list": ("which ", "哪些", "有啥", "哪几"),
 }
 """Per kind, words at least one of which its pattern cannot match without: a question with none of
 them is not searched (five searches cost a tenth of a question's time, and most find nothing)."""
@@ -126,6 +126,11 @@ class Names:
 _KEY = 3
 
 
+def has_number(text: str) -> bool:
+    """The text states a number, in digits or words (`four stages`, 四个阶段)."""
+    return _NUMBER.search(text) is not None
+
+
 def given_kinds(answer: str, people: Names | Iterable[str], stated: Iterable[str] = ()) -> frozenset[Kind]:
     """The kinds of answer a fact's English answer gives, with any its curator stated."""
     found: set[str] = set(stated)
@@ -164,6 +169,20 @@ PERSON_WORDS = frozenset(
 )
 """Words that ask for a person (as the matcher sees them: terms, so `spok` is "spoke"), and the verbs
 of "who presented / ran / gave ...": a fact naming one answers them."""
+
+KIND_WORDS: dict[Kind, frozenset[str]] = {
+    "person": PERSON_WORDS,
+    "time": frozenset(
+        {"year", "yr", "date", "month", "quarter", "day", "年", "哪年", "时候", "时间", "日期", "月份"}
+    ),
+    "number": frozenset(
+        {"big", "size", "larg", "number", "count", "amount", "scal", "多大", "规模", "数量", "量级", "数字"}
+    ),
+    "mechanism": frozenset({"work", "mechanism", "原理", "机制", "做到", "实现", "怎么", "如何"}),
+    "list": frozenset({"one", "component", "consist", "made", "几块", "组成", "部分", "哪几", "包括"}),
+}
+"""Words that only say which kind of answer is wanted ("what *year*", "how *big*", "how does it
+*work*", "which *ones*"): a fact that gives that kind answers them, whatever words it uses."""
 
 HARD: frozenset[Kind] = frozenset({"person", "time", "number"})
 SOFT: frozenset[Kind] = frozenset({"mechanism", "list"})

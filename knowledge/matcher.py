@@ -32,7 +32,17 @@ from knowledge.index import (
     sorted_words,
     unknown_series_member,
 )
-from knowledge.kinds import HARD, PERSON_WORDS, SOFT, Kind, asked_kinds, counted, counts, mismatch
+from knowledge.kinds import (
+    HARD,
+    KIND_WORDS,
+    SOFT,
+    Kind,
+    asked_kinds,
+    counted,
+    counts,
+    has_number,
+    mismatch,
+)
 from knowledge.language import detect_language
 from knowledge.loader import Knowledge, Problem
 from knowledge.models import Fact, Language, Launch
@@ -418,17 +428,17 @@ class Matcher:
             return False
         names = {t.term for t in query.terms if not t.borrowed and (t.name or t.term in self.index.subjects)}
         about = [numbered for terms, numbered in clauses if names & terms]
-        return bool(about) and len(about) < len(clauses) and not any(about)
+        others = [numbered for terms, numbered in clauses if not names & terms]
+        return bool(about) and not any(about) and any(others)
 
     def _attribute(self, query: Query, entry: Entry) -> float:
         """The share of the question's own non-name words (unknown ones too) that the fact has."""
         subjects = self.index.subjects
-        person = "person" in query.kinds and "person" in entry.kinds
         asked = found = 0.0
         for term in query.terms:
             if term.borrowed or term.name or term.term in INTENT_WORDS or term.term in subjects:
                 continue
-            if person and _one_of(term, PERSON_WORDS):
+            if _kind_word(term, query.kinds, entry.kinds):
                 continue
             asked += term.weight
             if term.known and (term.term in entry.asked or term.term in entry.answered):
@@ -687,7 +697,6 @@ class Matcher:
         the name: apart from names, too little of the question is in the fact.
         """
         series = self.index.series
-        person = "person" in query.kinds and "person" in entry.kinds
         asked = 0.0
         found = 0.0
         for term in query.terms:
@@ -700,7 +709,7 @@ class Matcher:
                 or term.source.endswith(("ed", "ing"))
             ):
                 continue  # an everyday word or a verb the knowledge lacks is phrasing ("belong", "bumped")
-            if (person and _one_of(term, PERSON_WORDS)) or _one_of(term, OWNER_WORDS):
+            if _one_of(term, OWNER_WORDS) or _kind_word(term, query.kinds, entry.kinds):
                 continue
             if term.term in _LIGHT_VERBS:
                 continue  # "does Trainium3 use the same cooling?" asks about cooling, not use
@@ -860,7 +869,7 @@ def _clauses(answer: str) -> tuple[tuple[frozenset[str], bool], ...]:
     if answer.count(",") + answer.count(";") + answer.count(":") < 2:
         return ()
     return tuple(
-        (frozenset(term_of(w.text) for w in words(clause)), has_digit(clause))
+        (frozenset(term_of(w.text) for w in words(clause)), has_number(clause))
         for clause in _CLAUSES.split(answer)
     )
 
@@ -871,6 +880,12 @@ def _spelt_out(short: str, answer: str) -> bool:
     Interface; HBM: high-bandwidth memory)."""
     pattern = r"[\s-]+".join(f"{letter}[a-z]+" for letter in short.casefold())
     return re.search(rf"\b{pattern}\b", answer, re.IGNORECASE) is not None
+
+
+def _kind_word(term: QueryTerm, asked: frozenset[Kind], given: frozenset[Kind]) -> bool:
+    """The term only says which kind of answer is wanted, and the fact gives that kind (mechanisms and
+    lists, read too loosely from answers, are taken as given)."""
+    return any(kind in given or kind in SOFT for kind in asked if _one_of(term, KIND_WORDS[kind]))
 
 
 def _one_of(term: QueryTerm, words: frozenset[str]) -> bool:

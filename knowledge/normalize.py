@@ -313,7 +313,7 @@ the subject answers them by naming its company, whatever words it uses."""
 
 HAN_STOP = frozenset(
     "的了吗呢吧啊呀么嘛是在有和与及或个一请问下这那哪些什怎样多少几为您你我们他她它就都也还又被把给对"
-    "啥咋来着哈嘞喔哦噢诶欸呗啦咯"
+    "啥咋来着哈嘞喔哦噢诶欸呗啦咯由"
 )
 """Chinese function characters, dropped from the unigram terms (bigrams keep them for context)."""
 
