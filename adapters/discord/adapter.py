@@ -148,6 +148,9 @@ class DiscordAdapter:
         self.settings = settings
         self.defer_after = defer_after
         self.ids = CustomIds()
+        # Pauses and resumes are stored in the order their gateway events came: discord.py runs each
+        # handler as its own task, and the storage calls they make can finish in any order.
+        self._membership = asyncio.Lock()
         quiet_voice_warnings()
         options: dict[str, Any] = {
             "intents": intents(),
@@ -198,7 +201,8 @@ class DiscordAdapter:
         storage = self.bot.storage
         if storage is None or not channels:
             return
-        paused = await storage.call(storage.pause_subscriptions, PLATFORM, channels, reason)
+        async with self._membership:
+            paused = await storage.call(storage.pause_subscriptions, PLATFORM, channels, reason)
         if paused:
             log.warning("%s: paused %d digest subscription(s)", reason, paused)
 
@@ -206,9 +210,10 @@ class DiscordAdapter:
         storage = self.bot.storage
         if storage is None or not channels:
             return
-        resumed = await storage.call(
-            storage.resume_subscriptions, PLATFORM, channels, self.bot.clock(), reasons
-        )
+        async with self._membership:
+            resumed = await storage.call(
+                storage.resume_subscriptions, PLATFORM, channels, self.bot.clock(), reasons
+            )
         if resumed:
             log.info("the bot is back in a guild: resumed %d digest subscription(s)", resumed)
 
