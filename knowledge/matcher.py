@@ -129,6 +129,8 @@ _IN_GENERAL = re.compile(
 "what's new": "what is new in serverless" asks for the new thing."""
 _HAN_PRONOUNS = frozenset({"他们", "她们", "它们", "我们", "你们", "他的", "她的", "它的"})
 """Pronoun bigrams: who or what they stand for is the conversation's subject, not a word to match."""
+_OTHER = re.compile(r"\b(others?|else|another|besides)\b|别的|其他|其它|另外|还有啥|还有什么|还有哪")
+"""Asking for something other than what was just said."""
 _LIGHT_VERBS = frozenset(
     {"use", "used", "using", "have", "has", "had", "get", "got", "make", "made", "need", "do", "doe", "did"}
 )
@@ -220,6 +222,8 @@ class Query:
     """A follow-up's previous answer (its fact id): asked again, it is rarely what is meant."""
     properties: tuple[str, ...] = ()
     """Properties asked for (regions, clock speed): the answer must state them."""
+    other: bool = False
+    """Asks for something else ("any others?", "还有别的吗"): a follow-up's previous answer is not it."""
     expands: tuple[str, ...] = ()
     """Abbreviations whose long form is asked for ("what does NKI stand for?"): the answer spells one out."""
     subject: tuple[str, ...] = ()
@@ -409,6 +413,8 @@ class Matcher:
         if _needs_amount(query, entry.fact.answer.get(query.language)):
             reasons.append("does not give the price or unit asked for")
         reasons += [f"gives no {kind}" for kind in sorted(mismatch(query.kinds, entry.kinds))]
+        if query.other and entry.fact.id == query.previous:
+            reasons.append("was just answered, and something else is asked for")
         if query.expands and not any(_spelt_out(short, entry.fact.answer.en) for short in query.expands):
             reasons.append(f"does not spell out {' or '.join(query.expands)}")
         if "number" in query.kinds and self._number_elsewhere(query, entry.fact.answer.en):
@@ -659,6 +665,7 @@ class Matcher:
             properties=tuple(  # "Is M9g GA or preview?" is answered by its preview; "when GA?" is not
                 name for name in asked_properties(text) if name != "general availability" or "time" in kinds
             ),
+            other=_OTHER.search(text) is not None,
             expands=tuple(
                 t.source
                 for t in terms

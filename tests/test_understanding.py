@@ -375,3 +375,12 @@ async def test_they_and_their_point_back_in_both_languages(bot: Bot) -> None:
     ada = Context(conversation="ada")
     assert "90%" in await ask(bot, "twelvelabs 说视频数据占多少", ada)
     assert "Jae Lee" in await ask(bot, "他们 CEO 叫啥", ada)
+
+
+async def test_asking_for_another_is_not_answered_with_the_same(bot: Bot) -> None:
+    """ "还有别的机制吗" after Mantle's queue isolation asks for a mechanism other than that one."""
+    ada = Context(conversation="ada")
+    first = await ask(bot, "mantle 怎么隔离客户", ada)
+    assert "队列" in first
+    other = await bot.message("还有别的机制吗", ada)
+    assert other.plain_text() != first and "队列" not in other.plain_text()
