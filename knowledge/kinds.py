@@ -178,7 +178,7 @@ KIND_WORDS: dict[Kind, frozenset[str]] = {
     "number": frozenset(
         {"big", "size", "larg", "number", "count", "amount", "scal", "多大", "规模", "数量", "量级", "数字"}
     ),
-    "mechanism": frozenset({"work", "mechanism", "原理", "机制", "做到", "实现", "怎么", "如何"}),
+    "mechanism": frozenset({"work", "mechanism", "原理", "机制", "怎么做到", "如何做到", "咋做到", "实现"}),
     "list": frozenset({"one", "component", "consist", "made", "几块", "组成", "部分", "哪几", "包括"}),
 }
 """Words that only say which kind of answer is wanted ("what *year*", "how *big*", "how does it

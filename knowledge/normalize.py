@@ -499,6 +499,7 @@ _SYNONYMS = {
     "largest": ("biggest",),
     "improvement": ("uplift", "boost", "gain", "gains", "better", "improve", "improved", "improves"),
     "dimension": ("dims", "dim"),
+    "database": ("dataset", "datasets", "db", "dbs"),
     "stage": ("steps", "step", "phases", "phase"),
     "infrastructure": ("infra",),
     "available": ("ship", "ships", "shipping", "shipped", "availability"),
