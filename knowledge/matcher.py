@@ -129,6 +129,8 @@ _IN_GENERAL = re.compile(
 "what's new": "what is new in serverless" asks for the new thing."""
 _HAN_PRONOUNS = frozenset({"他们", "她们", "它们", "我们", "你们", "他的", "她的", "它的"})
 """Pronoun bigrams: who or what they stand for is the conversation's subject, not a word to match."""
+_ZH_FILLERS = re.compile(r"现在|来着|当初|目前")
+"""Chat fillers ("Peter 现在是啥职位来着"): nothing to match, and their characters are not either."""
 _OTHER = re.compile(r"\b(others?|else|another|besides)\b|别的|其他|其它|另外|还有啥|还有什么|还有哪")
 """Asking for something other than what was just said."""
 _LIGHT_VERBS = frozenset(
@@ -569,7 +571,7 @@ class Matcher:
         index = self.index
         question = _WHO_VERB.sub("who presented", question)
         kinds = asked_kinds(question)
-        question = _IN_GENERAL.sub(" ", question)
+        question = _ZH_FILLERS.sub(" ", _IN_GENERAL.sub(" ", question))
         expansion = _EXPANSION.search(question.casefold())
         if expansion:  # "what does NKI stand for?": the words say what is asked, not what it is about
             question = f"{question[: expansion.start()]} {question[expansion.end() :]}"

@@ -131,6 +131,8 @@ async def test_chat_noise_does_not_hide_the_question(bot: Bot, question: str, ex
         ("how much did m9g improve over m8g", "25%"),
         ("decart 的 megakernel 由哪几部分组成", "编码器"),
         ("how many steps does an inference request go thru and what are they", "four stages"),
+        ("Peter DeSantis 现在是啥职位来着", "公用计算高级副总裁"),
+        ("trn3 ultraserver 算力多少 PFLOPS", "360"),
     ],
 )
 async def test_chat_shorthand_and_english_amid_chinese_are_read(
@@ -142,7 +144,8 @@ async def test_chat_shorthand_and_english_amid_chinese_are_read(
     and 全称 answered by the fact that spells the abbreviation out; `segment`/`section` saying nothing
     of which fact, "who ran/did the …" asking who presented it; `ultra server` for UltraServer;
     东西, 特别的 naming no attribute; "improve" and "better" as one idea; words that only say which
-    kind of answer is wanted (哪几部分, "how many steps") answered by a fact of that kind."""
+    kind of answer is wanted (哪几部分, "how many steps") answered by a fact of that kind; fillers
+    (现在, 来着) read as nothing."""
     reply = await bot.message(question)
     assert reply.kind == "answer", reply.plain_text()
     assert expected in reply.plain_text()
