@@ -345,11 +345,19 @@ class Matcher:
         # The best candidate that answers what is asked: a neighbour that scores higher but misses a
         # name or the asked attribute loses to the fact that has them.
         best, reasons = ranked[0], self._ruled_out(query, ranked[0])
+        # What the best match showed the question to be about, by its rarest subject ("epic", of "epic
+        # games" and "graviton"): a neighbour further down that is not about it is no answer either.
+        named = [
+            t
+            for t in query.terms
+            if t.known and t.term in self.index.subjects and t.term in best.entry.asked | best.entry.answered
+        ]
+        about = max(named, key=lambda t: t.weight).term if named else None
         for candidate in ranked[1:_CHECKED]:
             if not reasons:
                 break
             found = self._ruled_out(query, candidate)
-            if not found:
+            if not found and (about is None or about in candidate.entry.asked | candidate.entry.answered):
                 best, reasons = candidate, found
         runner_up = max((s.score for s in ranked if s is not best), default=0.0)
         signals = self._signals(query, best, runner_up, follow_up)
