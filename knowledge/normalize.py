@@ -493,6 +493,7 @@ _SYNONYMS = {
     "server": ("backend", "servers"),
     "customer": ("client", "clients", "customers", "user", "users"),
     "technology": ("tech",),
+    "computer": ("cs",),
     "memory": ("mem",),
     "bandwidth": ("bw",),
     "generation": ("gen",),

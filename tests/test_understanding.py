@@ -133,6 +133,8 @@ async def test_chat_noise_does_not_hide_the_question(bot: Bot, question: str, ex
         ("how many steps does an inference request go thru and what are they", "four stages"),
         ("Peter DeSantis 现在是啥职位来着", "公用计算高级副总裁"),
         ("trn3 ultraserver 算力多少 PFLOPS", "360"),
+        ("Neuron Explorer 是干嘛用的", "Neuron Explorer"),
+        ("nitro got into a CS textbook?? which edition", "7th"),
     ],
 )
 async def test_chat_shorthand_and_english_amid_chinese_are_read(
@@ -145,7 +147,7 @@ async def test_chat_shorthand_and_english_amid_chinese_are_read(
     of which fact, "who ran/did the …" asking who presented it; `ultra server` for UltraServer;
     东西, 特别的 naming no attribute; "improve" and "better" as one idea; words that only say which
     kind of answer is wanted (哪几部分, "how many steps") answered by a fact of that kind; fillers
-    (现在, 来着) read as nothing."""
+    (现在, 来着) read as nothing; 干嘛用的 asking what something is for; CS for computer science."""
     reply = await bot.message(question)
     assert reply.kind == "answer", reply.plain_text()
     assert expected in reply.plain_text()
