@@ -111,6 +111,8 @@ _ECHO_WEIGHT = 0.3
 """And the words of the question before it, for less still."""
 _TOPIC_BONUS = 0.08
 """A follow-up stays in its section unless the words say otherwise."""
+_LEAD_BONUS = 0.05
+"""For a launch's first fact (its overview) when a question names a subject and asks nothing of it."""
 _REPEAT_PENALTY = 0.05
 """Taken off the fact just answered when a follow-up is ranked: "and per core?" wants more, not the same."""
 
@@ -252,6 +254,13 @@ class Matcher:
         self.calibration = calibration or CALIBRATION
         self.index = index if index is not None else build_index(knowledge)
         self._queries: dict[str, Query] = {}
+        self._leads = frozenset(launch.facts[0] for launch in knowledge.launches.values() if launch.facts)
+        self._named = self.index.subjects | {
+            term_of(token.text)
+            for launch in knowledge.launches.values()
+            for name in (launch.name, *launch.aliases)
+            for token in words(name)
+        }
         self._launch_names = [
             (launch, key)
             for launch in knowledge.launches.values()
@@ -520,6 +529,13 @@ class Matcher:
             return False
         own = [t for t in query.terms if t.term not in INTENT_WORDS and len(t.term) > 1]
         return len(own) <= 2
+
+    def _subject_only(self, query: Query) -> bool:
+        """ "Tell me about the Trn3 UltraServer": the question names a subject and asks nothing of it."""
+        own = [t for t in query.terms if t.term not in INTENT_WORDS]
+        return bool(own) and all(
+            t.known and (t.term in self._named or t.term in self.index.series) for t in own
+        )
 
     def _names_subject(self, query: Query) -> bool:
         return any(t.name or (t.known and t.term in self.index.subjects) for t in query.terms)
@@ -795,6 +811,7 @@ class Matcher:
         ranked: list[Scored] = []
         best = 0.0
         bonus = _TOPIC_BONUS if query.topic else 0.0
+        lead = _LEAD_BONUS if query.previous is None and self._subject_only(query) else 0.0
         sorted_text = sorted_words(query.text)
         for coverage, position in covered[:RERANKED]:
             if len(ranked) >= SUGGESTIONS and a * coverage + b + c + bonus < best:
@@ -804,6 +821,8 @@ class Matcher:
                 scored = dataclasses.replace(scored, score=scored.score + bonus)
             if scored.entry.fact.id == query.previous:
                 scored = dataclasses.replace(scored, score=scored.score - _REPEAT_PENALTY)
+            if lead and scored.entry.fact.id in self._leads:
+                scored = dataclasses.replace(scored, score=scored.score + lead)
             best = max(best, scored.score)
             ranked.append(scored)
         ranked.sort(key=lambda s: s.score, reverse=True)

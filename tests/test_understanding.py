@@ -389,3 +389,9 @@ async def test_asking_for_another_is_not_answered_with_the_same(bot: Bot) -> Non
     assert "队列" in first
     other = await bot.message("还有别的机制吗", ada)
     assert other.plain_text() != first and "队列" not in other.plain_text()
+
+
+async def test_a_question_that_only_names_a_launch_gets_its_overview(bot: Bot) -> None:
+    """"tell me about the trn3 ultraserver" asks nothing in particular: the launch's first fact, not
+    whichever of its details scores a hair higher."""
+    assert "144" in await ask(bot, "tell me about the trn3 ultraserver")
