@@ -111,6 +111,8 @@ _ECHO_WEIGHT = 0.3
 """And the words of the question before it, for less still."""
 _TOPIC_BONUS = 0.08
 """A follow-up stays in its section unless the words say otherwise."""
+_ASKS_OF = re.compile(r"\b(does|do|did|can|could|will|would|should)\b")
+"""An auxiliary verb: the question asks something of its subject."""
 _LEAD_BONUS = 0.05
 """For a launch's first fact (its overview) when a question names a subject and asks nothing of it."""
 _REPEAT_PENALTY = 0.05
@@ -531,11 +533,13 @@ class Matcher:
         return len(own) <= 2
 
     def _subject_only(self, query: Query) -> bool:
-        """ "Tell me about the Trn3 UltraServer": the question names a subject and asks nothing of it."""
+        """A question that names a subject and asks nothing of it ("tell me about the Trn3
+        UltraServer"; "what does Lambda manage with managed instances?" asks what it does, in the
+        words of its own name)."""
         own = [t for t in query.terms if t.term not in INTENT_WORDS]
-        return bool(own) and all(
-            t.known and (t.term in self._named or t.term in self.index.series) for t in own
-        )
+        if not own or _ASKS_OF.search(query.text):
+            return False
+        return all(t.known and (t.term in self._named or t.term in self.index.series) for t in own)
 
     def _names_subject(self, query: Query) -> bool:
         return any(t.name or (t.known and t.term in self.index.subjects) for t in query.terms)
