@@ -73,7 +73,7 @@ def log_question(asked: Asked) -> None:
             "outcome": asked.outcome,
             "fact_id": asked.fact_id,
             "pack": asked.pack,
-            "confidence": round(asked.confidence, 4),
+            "confidence": round(asked.confidence, 3),
             "follow_up": asked.follow_up,
             "latency_ms": latency_ms,
         },
