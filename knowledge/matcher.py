@@ -685,8 +685,11 @@ class Matcher:
                     weight *= _COMMON_SHARE  # a unit is checked against the answer (_needs_amount)
                 terms.append(QueryTerm(term, weight, False, source=text))
         text = " ".join(t.text for t in tokens)
+        unique: dict[str, QueryTerm] = {}
+        for found in terms:  # a word said twice (数据…数据, "cores … cores") is weighed once
+            unique.setdefault(found.term, found)
         return Query(
-            tuple(terms),
+            tuple(unique.values()),
             text,
             tuple(unknown),
             detect_language(question),

@@ -153,6 +153,8 @@ STOPWORDS = frozenset(
         "those",
         "though",
         "thru",
+        "w",
+        "bc",
         "to",
         "too",
         "u",

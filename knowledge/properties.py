@@ -44,6 +44,8 @@ def _pattern(spellings: tuple[str, ...]) -> re.Pattern[str]:
 
 
 _ASKED = {name: _pattern(spellings) for name, spellings in PROPERTIES.items()}
+_NOT_ASKED = re.compile(r"\bmax(?:es|ed|ing)? out\b")
+"""Words that look like a property's and are not: to "max out" utilisation asks for no maximum."""
 _STATED = {name: _pattern(spellings + STATED_AS.get(name, ())) for name, spellings in PROPERTIES.items()}
 _SPELLINGS = tuple(spelling for spellings in PROPERTIES.values() for spelling in spellings)
 
@@ -53,6 +55,7 @@ def asked_properties(text: str) -> tuple[str, ...]:
     any spelling in it is not searched."""
     if not any(spelling in text for spelling in _SPELLINGS):
         return ()
+    text = _NOT_ASKED.sub(" ", text)
     return tuple(name for name, pattern in _ASKED.items() if pattern.search(text))
 
 
