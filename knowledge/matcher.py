@@ -257,7 +257,7 @@ class Matcher:
         self.index = index if index is not None else build_index(knowledge)
         self._queries: dict[str, Query] = {}
         self._leads = frozenset(launch.facts[0] for launch in knowledge.launches.values() if launch.facts)
-        self._named = self.index.subjects | {
+        self._named = {
             term_of(token.text)
             for launch in knowledge.launches.values()
             for name in (launch.name, *launch.aliases)
