@@ -213,8 +213,8 @@ class Sent:
 
 
 @contextlib.asynccontextmanager
-async def fake_slack() -> AsyncIterator[str]:
-    """The fake Slack in a process of its own; yields its base URL."""
+async def fake_slack() -> AsyncIterator[tuple[int, str]]:
+    """The fake Slack in a process of its own; yields its pid and base URL."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -227,7 +227,7 @@ async def fake_slack() -> AsyncIterator[str]:
     try:
         assert process.stdout is not None
         port = int((await asyncio.wait_for(process.stdout.readline(), 30)).decode().strip())
-        yield f"http://127.0.0.1:{port}"
+        yield process.pid, f"http://127.0.0.1:{port}"
     finally:
         if process.stdin is not None:
             process.stdin.close()
@@ -332,6 +332,7 @@ async def wait_answered(
 
 async def measure(
     slack_url: str,
+    fake_pid: int,
     database: str | None,
     label: str,
     events: int,
@@ -353,18 +354,19 @@ async def measure(
                 await wait_answered(session, slack_url, {ts for ts, _ in warm}, wait)
                 await session.post(f"{slack_url}/bench/reset")
                 rss_start = rss_mb(pid)
-                cpu_start = cpu_seconds(pid), cpu_seconds(os.getpid())
+                cpu_start = cpu_seconds(pid), cpu_seconds(os.getpid()), cpu_seconds(fake_pid)
                 load = [mention_event(n, run, pool[n % len(pool)]) for n in range(events)]
                 sent = await send_all(session, url, load, concurrency)
                 acked = {s.ts for s in sent if s.acked is not None}
                 got = await wait_answered(session, slack_url, acked, wait)
                 rss_end = rss_mb(pid)
-                cpu_end = cpu_seconds(pid), cpu_seconds(os.getpid())
-    bot_ms, driver_ms = (
+                cpu_end = cpu_seconds(pid), cpu_seconds(os.getpid()), cpu_seconds(fake_pid)
+    bot_ms, driver_ms, fake_ms = (
         (end - start) * 1000 / max(1, events) for start, end in zip(cpu_start, cpu_end, strict=True)
     )
     print(
-        f"{label}: CPU time per event: the bot {bot_ms:.2f} ms, this driver {driver_ms:.2f} ms",
+        f"{label}: CPU time per event: the bot {bot_ms:.2f} ms, this driver {driver_ms:.2f} ms, "
+        f"the fake Slack {fake_ms:.2f} ms",
         file=sys.stderr,
     )
     started = {s.ts: s.started for s in sent}
@@ -431,15 +433,17 @@ def postgres_schema() -> Any:
 async def run(args: argparse.Namespace, databases: Sequence[str]) -> list[dict[str, Any]]:
     results = []
     options = (args.events, args.concurrency, args.warmup, args.wait)
-    async with fake_slack() as slack_url:
+    async with fake_slack() as (fake_pid, slack_url):
         for database in databases:
             profile = Path(f"{args.profile}.{database}") if args.profile else None
             if database == "sqlite":
-                results.append(await measure(slack_url, None, "sqlite", *options, profile=profile))
+                results.append(await measure(slack_url, fake_pid, None, "sqlite", *options, profile=profile))
                 continue
             with postgres_schema() as url:
                 if url is not None:
-                    results.append(await measure(slack_url, url, "postgres", *options, profile=profile))
+                    results.append(
+                        await measure(slack_url, fake_pid, url, "postgres", *options, profile=profile)
+                    )
     return results
 
 
