@@ -202,9 +202,10 @@ WITH slots AS (
     SELECT %(prefix)s || n AS key, n FROM generate_series(0, %(limit)s - 1) AS n WHERE %(prefix)s <> ''
 ),
 live AS (
-    SELECT key, expires_at FROM deliveries
-    WHERE key = ANY(%(keys)s::varchar[] || ARRAY(SELECT key FROM slots) || (%(prefix)s || 'told'))
-      AND expires_at > %(now)s
+    SELECT d.key, d.expires_at
+    FROM unnest(%(keys)s::varchar[] || ARRAY(SELECT key FROM slots) || (%(prefix)s || 'told')) AS k (key)
+    CROSS JOIN LATERAL (SELECT key, expires_at FROM deliveries WHERE key = k.key LIMIT 1) AS d
+    WHERE d.expires_at > %(now)s
 ),
 fresh AS (SELECT NOT EXISTS (SELECT 1 FROM live WHERE key = ANY(%(keys)s::varchar[])) AS ok),
 claim AS (
@@ -241,7 +242,9 @@ SELECT (SELECT ok FROM fresh), (SELECT count(*) FROM claim), EXISTS (SELECT 1 FR
 """`Storage.admit` in one statement (PostgreSQL, driver SQL: the hot path skips SQLAlchemy's statement
 layer): claim the delivery's keys when none is held, then, only if every key was claimed, the first free
 of the `limit` rate slots `PREFIX0`... (made here, not sent), or, when none is free, `PREFIXtold` once.
-Times are naive UTC, as the `UTCDateTime` columns hold them."""
+Times are naive UTC, as the `UTCDateTime` columns hold them. `live` looks each key up on its own (the
+LIMIT keeps the lookup from being merged into a scan of every unexpired row), by the primary key
+(`bot.storage.claims` rules out scanning the table), so a claim costs the same however many keys are held."""
 
 
 @dataclass(frozen=True)
