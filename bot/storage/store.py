@@ -70,6 +70,10 @@ CLAIM_CONNECTIONS_PER_WORKER = 4
 answers in flight, each holding one for a round trip, they are rarely all taken."""
 WRITE_BATCH = 500
 """Most background writes stored in one transaction."""
+WRITE_LINGER = 0.1
+"""Seconds the writer lets writes gather after storing a batch, unless a full batch is waiting: under
+load a transaction then stores tens of writes, not the one or two that came in while the last committed
+(each transaction costs its round trips and a commit, more than its rows)."""
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 """NUL (PostgreSQL refuses it in text) and lone surrogates (no encoding can store them)."""
 
@@ -456,7 +460,10 @@ class Storage:
         pause = 0.1
         alone = 0
         """Writes still to store one at a time, after a batch of them failed."""
+        stored = False
         while self._pending:
+            if stored and not alone and len(self._pending) < WRITE_BATCH:
+                await asyncio.sleep(WRITE_LINGER)
             size = 1 if alone else WRITE_BATCH
             batch = [self._pending.popleft() for _ in range(min(size, len(self._pending)))]
             self._writing = len(batch)
@@ -483,6 +490,7 @@ class Storage:
                 self._writing = 0
             alone = max(0, alone - len(batch))
             pause = 0.1
+            stored = True
             self._reachable()
             for pending, result in zip(batch, results, strict=True):
                 if pending.done is not None and not pending.done.done():
