@@ -66,8 +66,8 @@ HOUSEKEEPING_EVERY = 600.0
 WRITE_RETRY_MAX = 10.0
 """Longest pause, in seconds, between two tries of a pending write while the database is away."""
 CLAIM_CONNECTIONS_PER_WORKER = 4
-"""`admit`'s connections for each of DATABASE_WORKERS (16 by default): with `backlog.MAX_ANSWERING` (32)
-answers in flight, each holding one for a round trip, they are rarely all taken."""
+"""`admit`'s connections for each of DATABASE_WORKERS (16 by default): with `backlog.MAX_ANSWERING` (12)
+Slack answers in flight, each holding one for a round trip, they are rarely all taken."""
 WRITE_BATCH = 500
 """Most background writes stored in one transaction."""
 WRITE_LINGER = 0.1
