@@ -175,10 +175,14 @@ def signature_problem(raw: bytes, timestamp: str | None, signature: str | None, 
     return None
 
 
-def _malformed(request: AsyncBoltRequest) -> str | None:
-    """Why a signed body is not one Slack sends, or None: a JSON object, with an object for `event`."""
-    body: object = request.body
-    if not request.raw_body.strip():
+def _bolt_request(request: web.Request, body: str) -> AsyncBoltRequest:
+    return AsyncBoltRequest(body=body, query=request.query_string, headers=dict(request.headers))
+
+
+def _malformed(raw: str, body: object) -> str | None:
+    """Why a signed body (`raw`, parsed: `body`) is not one Slack sends, or None: a JSON object, with an
+    object for `event`."""
+    if not raw.strip():
         return "the body is empty"
     if not isinstance(body, dict):
         return f"the body is a {type(body).__name__}, not an object"
@@ -304,22 +308,26 @@ class SlackAdapter:
         if problem is not None:
             log.warning("refused an unsigned Slack request from %s: %s", request.remote, problem)
             return web.json_response({"error": "invalid signature"}, status=401)
+        bolt_request: AsyncBoltRequest | None = None
         try:
-            bolt_request = AsyncBoltRequest(
-                body=raw.decode("utf-8"),
-                query=request.query_string,
-                headers=dict(request.headers),
-            )
-            problem = _malformed(bolt_request)
+            text = raw.decode("utf-8")
+            # A message or mention (nearly every request) is parsed here, as bolt would parse it, and
+            # needs no bolt request: building one normalised every header and a context for nothing.
+            body: Any = json.loads(text) if request.content_type == "application/json" else None
+            if not _message_event(body):
+                bolt_request = _bolt_request(request, text)
+                body = bolt_request.body
+            problem = _malformed(text, body)
         except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as error:
             problem = f"{type(error).__name__} while parsing it"
         if problem is not None:
             log.warning("refused a malformed signed Slack request: %s", problem)
             return web.json_response({"error": "malformed request"}, status=400)
-        if _message_event(bolt_request.body) and await self._identity():
-            return await self._message_event(bolt_request.body)
+        if bolt_request is None and await self._identity():
+            return await self._message_event(body)
         try:
-            response = await self.app.async_dispatch(bolt_request)
+            # the bot's user id unknown: a message too goes to bolt, which asks for it
+            response = await self.app.async_dispatch(bolt_request or _bolt_request(request, text))
         except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as error:
             log.warning("refused a malformed signed Slack request: %s in dispatch", type(error).__name__)
             return web.json_response({"error": "malformed request"}, status=400)
