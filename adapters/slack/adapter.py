@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 import json
@@ -173,6 +174,12 @@ def signature_problem(raw: bytes, timestamp: str | None, signature: str | None, 
     if not hmac.compare_digest(expected, given):
         return "wrong X-Slack-Signature"
     return None
+
+
+@functools.lru_cache(maxsize=16)
+def _api_url(base: str, method: str) -> str:
+    """A Web API method's URL, joined as slack_sdk joins it (once: urljoin was 2% of the bot's CPU)."""
+    return urljoin(base, method)
 
 
 def _bolt_request(request: web.Request, body: str) -> AsyncBoltRequest:
@@ -719,7 +726,7 @@ class SlackAdapter:
         the error raised when Slack refuses (slack_sdk's own `SlackApiError`) are the same."""
         self._open_session()  # posting before serving: a digest in tests, say
         assert self._session is not None
-        url = urljoin(self.client.base_url, method)  # as slack_sdk joins them
+        url = _api_url(self.client.base_url, method)
         headers = {
             "Authorization": f"Bearer {self.client.token}",
             "Content-Type": "application/json;charset=utf-8",
