@@ -7,11 +7,13 @@ more than two seconds (`bot.service.backlog`).
 
 In HTTP mode the signature and timestamp are checked on the raw bytes before anything parses the body
 (401 for a bad one, 400 for a signed body that is not what Slack sends), with one short log line and
-no traceback. Every delivery (event, slash command, click) is answered once: its keys (event id,
+no traceback; a message or mention then goes straight to its listener, everything else through bolt.
+Every delivery (event, slash command, click) is answered once: its keys (event id,
 message, trigger id) are remembered in this process and, with PostgreSQL, in the shared database.
 Calls to Slack are retried on connection errors, 5xx and 429 (waiting out Retry-After) for up to
 SLACK_RETRY_SECONDS; a reply still undelivered then is logged as lost with its event id. Calls share one
-HTTP session (kept-alive connections), and the asker's admin rights are looked up only for a command.
+HTTP session (kept-alive connections); replies go out on it as one JSON request each, without slack_sdk's
+per-call work (`_reply_call`), and the asker's admin rights are looked up only for a command.
 
 The HTTP server binds to HOST and also serves `GET /metrics` and `GET /healthz`; replies posted and failed,
 retries and the time from request to reply are counted (`bot.service.metrics`). A refused request's
