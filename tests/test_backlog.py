@@ -42,3 +42,21 @@ async def test_an_acknowledgement_never_waits_past_its_hold() -> None:
     assert backlog.answering == 1
     backlog.finished()
     assert backlog.answering == 0
+
+
+async def test_an_acknowledgement_that_gave_up_or_was_cancelled_is_skipped_and_not_kept() -> None:
+    backlog = Backlog(limit=1, hold=60)
+    backlog.started()
+    backlog.hold = 0.01
+    await asyncio.wait_for(backlog.room(), 30)  # gave up
+    cancelled = asyncio.create_task(backlog.room())
+    backlog.hold = 60
+    waiting = asyncio.create_task(backlog.room())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    cancelled.cancel()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    backlog.finished()
+    await asyncio.wait_for(waiting, 30)  # the one still waiting goes, not the ones that left
+    assert not backlog._waiters, "nothing is left queued"

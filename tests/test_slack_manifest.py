@@ -50,14 +50,17 @@ EVENT_SCOPES: dict[str, set[str]] = {
 }
 
 _CALL = re.compile(r"\bclient\.(?!session\b|base_url\b|wss_uri\b|is_connected\b)([a-z]+_[A-Za-z_]+)\(")
+_REPLY_CALL = re.compile(r'_reply_call\(\s*"([a-z]+\.[A-Za-z]+)"')
+"""Replies go out without slack_sdk's client (`SlackAdapter._reply_call("chat.postMessage", ...)`)."""
 
 
 def web_api_methods() -> set[str]:
-    """The Web API methods the Slack adapter's code calls (`client.chat_postMessage(` is chat.postMessage)."""
+    """The Web API methods the Slack adapter's code calls (`client.users_info(` is users.info)."""
     found: set[str] = set()
     for path in SLACK_SOURCES:
-        for name in _CALL.findall(path.read_text(encoding="utf-8")):
-            found.add(name.replace("_", "."))
+        source = path.read_text(encoding="utf-8")
+        found |= {name.replace("_", ".") for name in _CALL.findall(source)}
+        found |= set(_REPLY_CALL.findall(source))
     return found
 
 

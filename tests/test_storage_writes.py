@@ -18,7 +18,7 @@ from bot.service.background import background
 from bot.service.limits import RateSlot
 from bot.settings import Settings
 from bot.storage import Storage, tables
-from bot.storage.store import Admitted
+from bot.storage.store import _ADMIT, Admitted
 from tests.persistence import db_url_fixture, postgres_url_fixture, write_knowledge  # noqa: F401  (fixtures)
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -156,6 +156,24 @@ async def test_a_claim_connection_the_server_dropped_is_replaced(postgres_url: s
         assert storage.available
     finally:
         admin.dispose()
+        storage.close()
+
+
+async def test_a_claim_finds_its_keys_by_index_however_small_the_table_looks(postgres_url: str) -> None:
+    """A fresh table that grows by thousands of keys a minute is not analysed yet: the claim must not scan
+    it whole (in its prepared plan, for good) because its statistics say it is empty."""
+    storage = Storage(postgres_url, user_salt="salt", workers=1)
+    try:
+        slot = RateSlot("slack", "U1", 20, MINUTE)
+        assert await storage.admit(["E1"], TTL, NOW, slot) == Admitted(first=True, slot=(True, False, 0.0))
+        [connection] = storage._claims._idle  # type: ignore[union-attr]  # the one pooled connection
+        params = {"keys": ["E2"], "prefix": "rate:slack:U1:", "limit": 20, "now": NOW, "until": NOW + TTL}
+        params["slot_until"] = NOW + MINUTE
+        cursor = await connection.execute("EXPLAIN " + _ADMIT, params)
+        plan = "\n".join(str(row[0]) for row in await cursor.fetchall())
+        assert "Index Scan using deliveries_pkey on deliveries" in plan
+        assert "Seq Scan on deliveries" not in plan
+    finally:
         storage.close()
 
 

@@ -66,10 +66,14 @@ HOUSEKEEPING_EVERY = 600.0
 WRITE_RETRY_MAX = 10.0
 """Longest pause, in seconds, between two tries of a pending write while the database is away."""
 CLAIM_CONNECTIONS_PER_WORKER = 4
-"""`admit`'s connections for each of DATABASE_WORKERS (16 by default): with `backlog.MAX_ANSWERING` (32)
-answers in flight, each holding one for a round trip, they are rarely all taken."""
+"""`admit`'s connections for each of DATABASE_WORKERS (16 by default): with `backlog.MAX_ANSWERING` (12)
+Slack answers in flight, each holding one for a round trip, they are rarely all taken."""
 WRITE_BATCH = 500
 """Most background writes stored in one transaction."""
+WRITE_LINGER = 0.1
+"""Seconds the writer lets writes gather after storing a batch, unless a full batch is waiting: under
+load a transaction then stores tens of writes, not the one or two that came in while the last committed
+(each transaction costs its round trips and a commit, more than its rows)."""
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 """NUL (PostgreSQL refuses it in text) and lone surrogates (no encoding can store them)."""
 
@@ -202,9 +206,10 @@ WITH slots AS (
     SELECT %(prefix)s || n AS key, n FROM generate_series(0, %(limit)s - 1) AS n WHERE %(prefix)s <> ''
 ),
 live AS (
-    SELECT key, expires_at FROM deliveries
-    WHERE key = ANY(%(keys)s::varchar[] || ARRAY(SELECT key FROM slots) || (%(prefix)s || 'told'))
-      AND expires_at > %(now)s
+    SELECT d.key, d.expires_at
+    FROM unnest(%(keys)s::varchar[] || ARRAY(SELECT key FROM slots) || (%(prefix)s || 'told')) AS k (key)
+    CROSS JOIN LATERAL (SELECT key, expires_at FROM deliveries WHERE key = k.key LIMIT 1) AS d
+    WHERE d.expires_at > %(now)s
 ),
 fresh AS (SELECT NOT EXISTS (SELECT 1 FROM live WHERE key = ANY(%(keys)s::varchar[])) AS ok),
 claim AS (
@@ -241,7 +246,9 @@ SELECT (SELECT ok FROM fresh), (SELECT count(*) FROM claim), EXISTS (SELECT 1 FR
 """`Storage.admit` in one statement (PostgreSQL, driver SQL: the hot path skips SQLAlchemy's statement
 layer): claim the delivery's keys when none is held, then, only if every key was claimed, the first free
 of the `limit` rate slots `PREFIX0`... (made here, not sent), or, when none is free, `PREFIXtold` once.
-Times are naive UTC, as the `UTCDateTime` columns hold them."""
+Times are naive UTC, as the `UTCDateTime` columns hold them. `live` looks each key up on its own (the
+LIMIT keeps the lookup from being merged into a scan of every unexpired row), by the primary key
+(`bot.storage.claims` rules out scanning the table), so a claim costs the same however many keys are held."""
 
 
 @dataclass(frozen=True)
@@ -453,7 +460,10 @@ class Storage:
         pause = 0.1
         alone = 0
         """Writes still to store one at a time, after a batch of them failed."""
+        stored = False
         while self._pending:
+            if stored and not alone and len(self._pending) < WRITE_BATCH:
+                await asyncio.sleep(WRITE_LINGER)
             size = 1 if alone else WRITE_BATCH
             batch = [self._pending.popleft() for _ in range(min(size, len(self._pending)))]
             self._writing = len(batch)
@@ -480,6 +490,7 @@ class Storage:
                 self._writing = 0
             alone = max(0, alone - len(batch))
             pause = 0.1
+            stored = True
             self._reachable()
             for pending, result in zip(batch, results, strict=True):
                 if pending.done is not None and not pending.done.done():
