@@ -44,6 +44,7 @@ from knowledge.normalize import (
     term_of,
     time_pair,
 )
+from knowledge.store import FactStore, Record
 
 HanSplitter = Callable[[str], list[str]]
 
@@ -119,8 +120,13 @@ class Entry:
         """The terms of what the fact is about (its first name-like keyword, else its launch, else its
         topic): what a follow-up's "it" means."""
         han = self.source.han
+        fact = self.fact
         return _subject(
-            self.fact, self.source.launch_names, lambda text: tuple(dict.fromkeys(text_terms(text, han)))
+            fact.id,
+            fact.keywords,
+            fact.topic,
+            self.source.launch_names,
+            lambda text: tuple(dict.fromkeys(text_terms(text, han))),
         )
 
     @cached_property
@@ -138,7 +144,7 @@ class Entries:
     microseconds each) and the ENTRY_CACHE latest kept.
     """
 
-    facts: list[Fact]
+    facts: FactStore
     tokens: list[str]
     """Token strings by id; id 0 is `_END`."""
     rows: array[int]
@@ -173,7 +179,7 @@ class Entries:
         return entry
 
     def _make(self, position: int) -> Entry:
-        fact = self.facts[position]
+        fact = self.facts.at(position)
         ids = self.rows[self.starts[position] : self.starts[position + 1]]
         segments = [piece.split() for piece in " ".join(map(self.tokens.__getitem__, ids)).split(_END)]
         terms, asked = _asked_terms(segments, self.expand, self.english)
@@ -251,17 +257,17 @@ class Index:
     where a bitmap is no larger than the postings: testing forty candidates against thousands of
     postings is then forty lookups."""
 
-    @cached_property
+    @property
     def position(self) -> dict[str, int]:
-        """Each fact's position by id: made when a follow-up first needs it (7 MB at 100,000 facts)."""
-        return {fact.id: position for position, fact in enumerate(self.entries.facts)}
+        """Each fact's position by id."""
+        return self.entries.facts.positions
 
     def subject_terms(self, fact: Fact) -> tuple[str, ...]:
         return self.entries[self.position[fact.id]].subject
 
     def fact(self, position: int) -> Fact:
         """The fact at a position, without making its entry."""
-        return self.entries.facts[position]
+        return self.entries.facts.at(position)
 
     @property
     def size(self) -> int:
@@ -473,7 +479,9 @@ class _Vocabulary(dict[str, int]):
 
 
 def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
-    facts = list(knowledge.facts.values())
+    facts = (
+        knowledge.facts if isinstance(knowledge.facts, FactStore) else FactStore.of(knowledge.facts.values())
+    )
     asked_postings: defaultdict[str, array[int]] = defaultdict(partial(array, "i"))
     answered_postings: defaultdict[str, array[int]] = defaultdict(partial(array, "i"))
     vocabulary = _Vocabulary()
@@ -486,10 +494,7 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
         for fact_id in launch.facts:
             launch_names[fact_id].extend((launch.name, *launch.aliases))
     topic_names: defaultdict[str, set[str]] = defaultdict(set)
-    people = sorted(
-        {fact.speaker for fact in facts if fact.speaker}
-        | {speaker for pack in knowledge.packs.values() for speaker in pack.speakers}
-    )
+    speakers = {speaker for pack in knowledge.packs.values() for speaker in pack.speakers}
     subjects: set[str] = set()
     seen: set[tuple[tuple[str, ...], str]] = set()
     arounds: dict[str, frozenset[str]] = {}
@@ -498,7 +503,7 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
     numbered = _Memo(_numbered).__getitem__
 
     for first in range(0, len(facts), _CHUNK):
-        chunk = facts[first : first + _CHUNK]
+        chunk = [facts.record(position) for position in range(first, min(first + _CHUNK, len(facts)))]
         segmented = iter(plain_segments([text for fact in chunk for text in _texts(fact)]))
         for position, fact in enumerate(chunk, first):
             segments = [next(segmented) for _ in range(_segment_count(fact))]
@@ -510,8 +515,10 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
                 rows = array("i", rows)
             rows.extend(row[:-1])
             starts.append(len(rows))
+            if fact.speaker:
+                speakers.add(fact.speaker)
             _, asked, answered = _fact_terms(segments, expand, cached_term)
-            subject = _subject(fact, launch_names, terms_of)
+            subject = _subject(fact.id, fact.keywords, fact.topic, launch_names, terms_of)
             around = arounds.get(fact.topic)
             if around is None:
                 around = arounds[fact.topic] = frozenset(terms_of(fact.topic.replace("-", " ")))
@@ -523,6 +530,7 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
                 asked_postings[term].append(position)
             for term in answered:
                 answered_postings[term].append(position)
+    people = sorted(speakers)
     by_digits: dict[str, list[str]] = defaultdict(list)
     by_initial: dict[str, list[str]] = defaultdict(list)
     series: dict[str, set[str]] = defaultdict(set)
@@ -585,13 +593,13 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
     )
 
 
-def _texts(fact: Fact) -> list[str]:
+def _texts(fact: Record) -> list[str]:
     """A fact's texts in the order of its segments: variants (English, Chinese), keywords, answers."""
-    return [*fact.questions.en, *fact.questions.zh, *fact.keywords, fact.answer.en, fact.answer.zh]
+    return [*fact.en, *fact.zh, *fact.keywords, fact.answer_en, fact.answer_zh]
 
 
-def _segment_count(fact: Fact) -> int:
-    return len(fact.questions.en) + len(fact.questions.zh) + len(fact.keywords) + 2
+def _segment_count(fact: Record) -> int:
+    return len(fact.en) + len(fact.zh) + len(fact.keywords) + 2
 
 
 def _fact_terms(
@@ -613,10 +621,14 @@ def _asked_terms(
 
 
 def _subject(
-    fact: Fact, launch_names: dict[str, list[str]], terms_of: Callable[[str], tuple[str, ...]]
+    fact_id: str,
+    keywords: Iterable[str],
+    topic: str,
+    launch_names: dict[str, list[str]],
+    terms_of: Callable[[str], tuple[str, ...]],
 ) -> tuple[str, ...]:
-    names = launch_names.get(fact.id, [])
-    named = next((k for k in fact.keywords if _name_like(k)), None) or (names[0] if names else fact.topic)
+    names = launch_names.get(fact_id, [])
+    named = next((k for k in keywords if _name_like(k)), None) or (names[0] if names else topic)
     return terms_of(named)
 
 

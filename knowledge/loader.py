@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from knowledge.models import Bilingual, Examples, Fact, Label, Launch, Pack
+from knowledge.store import FactStore
 
 PACKS_DIR = Path(__file__).parent / "packs"
 """The bundled packs."""
@@ -64,6 +65,7 @@ class KnowledgeError(Exception):
 @dataclass(frozen=True)
 class Knowledge:
     facts: Mapping[str, Fact]
+    """A FactStore when loaded: facts kept compact, made when read."""
     launches: Mapping[str, Launch]
     fingerprint: str = field(compare=False)
     fact_files: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -118,7 +120,9 @@ class _Pack:
     pack: Pack
     where: str
     """The pack's directory, relative to the knowledge directory (for messages)."""
-    facts: dict[str, Fact] = field(default_factory=dict)
+    facts: FactStore
+    """Compact as soon as the pack is checked, so that loading many packs never holds them all as
+    Fact objects."""
     launches: dict[str, Launch] = field(default_factory=dict)
     fact_files: dict[str, str] = field(default_factory=dict)
 
@@ -154,7 +158,7 @@ def _together(packs: list[_Pack], digest: str) -> Knowledge:
     """One Knowledge from several packs; an id two packs share is qualified with its pack's id."""
     shared_facts = {i for i, n in Counter(i for p in packs for i in p.facts).items() if n > 1}
     shared_launches = {i for i, n in Counter(i for p in packs for i in p.launches).items() if n > 1}
-    facts: dict[str, Fact] = {}
+    renamed: list[dict[str, str]] = []
     launches: dict[str, Launch] = {}
     fact_files: dict[str, str] = {}
     fact_packs: dict[str, str] = {}
@@ -165,9 +169,11 @@ def _together(packs: list[_Pack], digest: str) -> Knowledge:
         def key(fact_id: str, shared: set[str], pack: str = pack_id) -> str:
             return f"{pack}/{fact_id}" if fact_id in shared else fact_id
 
-        for fact_id, fact in loaded.facts.items():
+        renamed.append({})
+        for fact_id in loaded.facts:
             qualified = key(fact_id, shared_facts)
-            facts[qualified] = fact if qualified == fact_id else fact.model_copy(update={"id": qualified})
+            if qualified != fact_id:
+                renamed[-1][fact_id] = qualified
             fact_files[qualified] = loaded.fact_files[fact_id]
             fact_packs[qualified] = pack_id
         for launch_id, launch in loaded.launches.items():
@@ -178,7 +184,7 @@ def _together(packs: list[_Pack], digest: str) -> Knowledge:
             launches[qualified] = launch.model_copy(update=update)
             launch_packs[qualified] = pack_id
     return Knowledge(
-        facts=facts,
+        facts=FactStore.joined(zip((loaded.facts for loaded in packs), renamed, strict=True)),
         launches=launches,
         fingerprint=digest,
         fact_files=fact_files,
@@ -254,7 +260,7 @@ def _load_pack(pack_dir: Path, root: Path, problems: list[Problem]) -> _Pack | N
         problems.append(Problem(where, "the pack has no facts"))
     if len(problems) > before:
         return None
-    return _Pack(pack, where, facts, launches, fact_files)
+    return _Pack(pack, where, FactStore.of(facts.values()), launches, fact_files)
 
 
 def _check_references(
