@@ -14,6 +14,7 @@ and variants) is made from those integers when first asked for, and the most rec
 from __future__ import annotations
 
 import gc
+import hashlib
 import math
 import re
 from array import array
@@ -29,6 +30,7 @@ from typing import Any, NamedTuple
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from knowledge import cache
 from knowledge.kinds import Kind, Names, given_kinds
 from knowledge.loader import Knowledge
 from knowledge.models import Fact, Language
@@ -163,6 +165,15 @@ class Entries:
 
     def __post_init__(self) -> None:
         self.sources = Sources(self.expand, self.english, self.launch_names, self.people, self.han)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Cached without its facts (the knowledge's own store is attached when it is read back,
+        see `build_index`) and without the entries made."""
+        return {name: value for name, value in vars(self).items() if name not in ("facts", "made", "sources")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        vars(self).update(state, made={})
+        self.__post_init__()
 
     def __len__(self) -> int:
         return len(self.facts)
@@ -441,16 +452,38 @@ def build_index(knowledge: Knowledge, han: HanSplitter = han_terms) -> Index:
     The cyclic garbage collector is paused while they are made (it would rescan them over and over)
     and everything is then frozen out of its reach, the knowledge's millions of objects included, so
     collections triggered at question time do not walk them.
+
+    A knowledge of `cache.CACHE_FROM` facts or more is read from the cache when the same knowledge
+    was indexed by the same code before, and cached when it was not (see knowledge/cache.py).
     """
+    facts = (
+        knowledge.facts if isinstance(knowledge.facts, FactStore) else FactStore.of(knowledge.facts.values())
+    )
+    key = _cache_key(knowledge, facts) if han is han_terms and len(facts) >= cache.CACHE_FROM else None
+    if key is not None:
+        cached = cache.load("index", key, Index)
+        if cached is not None:
+            cached.entries.facts = facts
+            return cached
     collecting = gc.isenabled()
     gc.disable()
     try:
-        index = _build(knowledge, han)
+        index = _build(knowledge, facts, han)
     finally:
         if collecting:
             gc.enable()
+    if key is not None:
+        cache.save("index", key, index)
     gc.freeze()
     return index
+
+
+def _cache_key(knowledge: Knowledge, facts: FactStore) -> str:
+    """A digest of everything the index is made of: the facts' bytes, the launches and the packs."""
+    digest = hashlib.sha256(facts.digest.encode())
+    for item in (*knowledge.launches.values(), *knowledge.packs.values()):
+        digest.update(item.model_dump_json().encode())
+    return digest.hexdigest()
 
 
 class _Memo(dict[str, Any]):
@@ -478,10 +511,7 @@ class _Vocabulary(dict[str, int]):
         return number
 
 
-def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
-    facts = (
-        knowledge.facts if isinstance(knowledge.facts, FactStore) else FactStore.of(knowledge.facts.values())
-    )
+def _build(knowledge: Knowledge, facts: FactStore, han: HanSplitter) -> Index:
     asked_postings: defaultdict[str, array[int]] = defaultdict(partial(array, "i"))
     answered_postings: defaultdict[str, array[int]] = defaultdict(partial(array, "i"))
     vocabulary = _Vocabulary()
@@ -499,7 +529,7 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
     seen: set[tuple[tuple[str, ...], str]] = set()
     arounds: dict[str, frozenset[str]] = {}
     terms_of = _Memo(lambda text: tuple(dict.fromkeys(text_terms(text, han)))).__getitem__
-    expand = _Memo(lambda token: word_terms(token, han, cached_term)).__getitem__
+    expand = _Memo(partial(word_terms, han=han, english=cached_term)).__getitem__
     numbered = _Memo(_numbered).__getitem__
 
     for first in range(0, len(facts), _CHUNK):

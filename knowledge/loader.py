@@ -3,14 +3,16 @@
 A pack is a directory: `pack.yaml` (the keynote: title, event, themes, examples) and any number of
 facts files (every other `*.yaml` in it or below). `KNOWLEDGE_DIR` is one pack, or a directory whose
 subdirectories are packs; a directory of facts files without `pack.yaml` still loads, as one pack
-described from its own facts. Loading happens at start-up and on reload, never at question time.
+described from its own facts. Loading happens at start-up and on reload, never at question time; a
+large knowledge whose files have not changed is read back from the cache (knowledge/cache.py).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +20,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from knowledge import cache
 from knowledge.models import Bilingual, Examples, Fact, Label, Launch, Pack
 from knowledge.store import FactStore
 
@@ -26,6 +29,7 @@ PACKS_DIR = Path(__file__).parent / "packs"
 BUNDLED_DIR = PACKS_DIR / "reinvent-2025-infrastructure"
 """The bundled knowledge: the AWS re:Invent 2025 infrastructure keynote."""
 PACK_FILE = "pack.yaml"
+_YAML_SUFFIXES = (".yaml", ".yml")
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's safe loader parses ten times faster; the pure-Python one is the fallback without it."""
 _ID_RULE = (
@@ -98,17 +102,38 @@ def pack_dirs(directory: Path) -> list[Path]:
 
 
 def knowledge_files(directory: Path) -> list[Path]:
-    """Every YAML file below `directory`, `pack.yaml` included (what a reload watches)."""
-    return sorted(p for p in directory.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+    """Every YAML file below `directory`, `pack.yaml` included (what a reload watches), in path order.
+
+    Found with os.scandir rather than Path.rglob (the same files, symlinked directories not followed):
+    a cold start lists a conference's thousands of files first, and rglob took a quarter-second."""
+    return [Path(path) for path in _sorted_yaml_files(directory)]
+
+
+def _sorted_yaml_files(directory: Path) -> list[str]:
+    return sorted(_yaml_files(str(directory)), key=lambda path: path.split(os.sep))
+
+
+def _yaml_files(directory: str) -> Iterator[str]:
+    try:
+        with os.scandir(directory) as entries:
+            listed = list(entries)
+    except PermissionError:
+        return
+    for entry in listed:
+        if entry.is_dir() and not entry.is_symlink():
+            yield from _yaml_files(entry.path)
+        elif os.path.splitext(entry.name)[1] in _YAML_SUFFIXES and entry.is_file():
+            yield entry.path
 
 
 def fingerprint(directory: Path) -> str:
     """A digest of every knowledge file's name and bytes: equal fingerprints mean equal knowledge."""
     digest = hashlib.sha256()
-    for path in knowledge_files(directory):
-        digest.update(path.relative_to(directory).as_posix().encode())
+    for path in _sorted_yaml_files(directory):
+        digest.update(os.path.relpath(path, directory).replace(os.sep, "/").encode())
         digest.update(b"\0")
-        digest.update(path.read_bytes())
+        with open(path, "rb") as file:
+            digest.update(file.read())
         digest.update(b"\0")
     return digest.hexdigest()
 
@@ -131,6 +156,12 @@ def load_knowledge(directory: Path = BUNDLED_DIR) -> Knowledge:
     """Load every pack below `directory`; raise KnowledgeError listing every problem found."""
     if not directory.is_dir():
         raise KnowledgeError([Problem(str(directory), "knowledge directory not found")])
+    digest = fingerprint(directory)
+    # A pack without pack.yaml is named after its directory: the same files elsewhere differ.
+    key = f"{directory.resolve()}\0{digest}"
+    cached = cache.load("knowledge", key, Knowledge)
+    if cached is not None:
+        return cached
     problems: list[Problem] = []
     packs: list[_Pack] = []
     for pack_dir in pack_dirs(directory):
@@ -151,7 +182,10 @@ def load_knowledge(directory: Path = BUNDLED_DIR) -> Knowledge:
         seen[loaded.pack.id] = loaded.where
     if problems:
         raise KnowledgeError(problems)
-    return _together(packs, fingerprint(directory))
+    knowledge = _together(packs, digest)
+    if len(knowledge.facts) >= cache.CACHE_FROM:
+        cache.save("knowledge", key, knowledge)
+    return knowledge
 
 
 def _together(packs: list[_Pack], digest: str) -> Knowledge:

@@ -8,9 +8,11 @@ and the FACT_CACHE most recently made are kept, so a keynote-sized knowledge is 
 
 from __future__ import annotations
 
+import hashlib
 import marshal
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from knowledge.models import Bilingual, Fact, Variants
@@ -91,6 +93,18 @@ class FactStore(Mapping[str, Fact]):
                     blob += marshal.dumps(tuple(record), _MARSHAL_VERSION)
                 offsets.append(len(blob))
         return cls(ids, bytes(blob), offsets)
+
+    @cached_property
+    def digest(self) -> str:
+        """A digest of the facts: equal digests, equal facts (what a cached index is found by)."""
+        digest = hashlib.sha256(self.blob)
+        digest.update("\0".join(self.ids).encode())
+        return digest.hexdigest()
+
+    def __reduce__(self) -> tuple[type[FactStore], tuple[list[str], bytes, array[int]], dict[str, str]]:
+        """Pickled as its ids and bytes, and its digest (a cold start need not hash 40 MB again):
+        positions are made again and no made fact is kept."""
+        return FactStore, (self.ids, self.blob, self.offsets), {"digest": self.digest}
 
     def __getitem__(self, fact_id: str) -> Fact:
         return self.at(self.positions[fact_id])
