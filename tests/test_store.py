@@ -65,6 +65,11 @@ def test_stores_compare_by_their_facts(knowledge: Knowledge) -> None:
     assert FactStore.of(facts) == FactStore.of(facts)
     assert FactStore.of(facts) == {fact.id: fact for fact in facts}
     assert FactStore.of(facts) != FactStore.of(facts[1:])
+    written = Fact.model_validate(facts[0].model_dump())
+    assert written.model_fields_set != facts[0].model_fields_set
+    assert FactStore.of([written, *facts[1:]]) == FactStore.of(facts), (
+        "which fields were written is not content"
+    )
     assert facts[0].id in FactStore.of(facts) and "no-such-fact" not in FactStore.of(facts)
 
 
