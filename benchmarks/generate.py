@@ -11,6 +11,9 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 from knowledge.loader import Knowledge
 from knowledge.models import Bilingual, Fact, Variants
@@ -177,3 +180,33 @@ def _typo(word: str, rng: random.Random) -> str:
         return word
     i = rng.choice(letters)
     return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+
+
+PACK_SIZE = 50
+"""Facts per pack when the knowledge is written out: 2,000 keynote-sized packs at 100,000 facts."""
+
+
+def write_conference(knowledge: Knowledge, directory: Path) -> None:
+    """The knowledge as a conference on disk: one pack directory (`pack.yaml`, `facts.yaml`) per
+    PACK_SIZE facts, in the format curators write, for measuring a start from files."""
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    ids = list(knowledge.facts)
+    for first in range(0, len(ids), PACK_SIZE):
+        number = first // PACK_SIZE
+        pack = directory / f"session-{number:04d}"
+        pack.mkdir(parents=True)
+        described = {
+            "id": f"session-{number:04d}",
+            "title": {"en": f"Session {number}", "zh": f"第{number}场"},
+            "event": "Synthetic Conference 2030",
+            "themes": [{"id": "general", "en": "General", "zh": "综合"}],
+            "examples": {"en": ["What was announced?"], "zh": ["发布了什么？"]},
+        }
+        facts = [
+            knowledge.facts[fact_id].model_dump(exclude_none=True, exclude_defaults=True)
+            for fact_id in ids[first : first + PACK_SIZE]
+        ]
+        for name, data in (("pack.yaml", described), ("facts.yaml", {"facts": facts})):
+            (pack / name).write_text(
+                yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False), encoding="utf-8"
+            )
