@@ -6,7 +6,7 @@ import pytest
 
 from knowledge import store as store_module
 from knowledge.loader import Knowledge
-from knowledge.models import Fact
+from knowledge.models import Bilingual, Fact, Variants
 from knowledge.store import FactStore
 
 
@@ -77,3 +77,29 @@ def test_a_duplicate_id_is_refused(knowledge: Knowledge) -> None:
     fact = next(iter(knowledge.facts.values()))
     with pytest.raises(ValueError, match="duplicate fact id"):
         FactStore.of([fact, fact])
+
+
+def test_a_fact_is_made_as_model_construct_makes_it(knowledge: Knowledge) -> None:
+    """The store skips model_construct's loop over the fields: what it makes must not differ."""
+    store = FactStore.of(knowledge.facts.values())
+    for position, fact_id in enumerate(store):
+        made, record = store.at(position), store.record(position)
+        constructed = Fact.model_construct(
+            made.model_fields_set,
+            id=fact_id,
+            topic=record.topic,
+            timestamp=record.timestamp,
+            speaker=record.speaker,
+            questions=Variants.model_construct({"en", "zh"}, en=list(record.en), zh=list(record.zh)),
+            answer=Bilingual.model_construct({"en", "zh"}, en=record.answer_en, zh=record.answer_zh),
+            keywords=list(record.keywords),
+            kinds=list(record.kinds),
+        )
+        for ours, theirs in ((made, constructed), (made.questions, constructed.questions)):
+            assert vars(ours) == vars(theirs) and list(vars(ours)) == list(vars(theirs))
+            assert ours.model_fields_set == theirs.model_fields_set
+            assert (ours.__pydantic_extra__, ours.__pydantic_private__) == (
+                theirs.__pydantic_extra__,
+                theirs.__pydantic_private__,
+            )
+        assert repr(made) == repr(constructed) and made.model_dump_json() == constructed.model_dump_json()
