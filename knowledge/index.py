@@ -20,7 +20,7 @@ import re
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from itertools import chain, compress, repeat
@@ -73,9 +73,15 @@ _NARROW = 0xFFFF
 
 
 class Variant(NamedTuple):
+    """A tuple of strings and numbers only, like an entry's other kept parts where they need not be
+    sets: the cyclic garbage collector stops tracking such tuples, while the latest ENTRY_CACHE
+    entries' frozensets and lists would be walked in every full collection (milliseconds, on a few
+    questions of every hundred at a conference's size)."""
+
     language: Language
     text: str
-    terms: frozenset[str]
+    terms: tuple[str, ...]
+    """Its terms, each once (only ever tested for membership)."""
     weight: float
     """The summed weight of its terms: how much of it a question can cover."""
 
@@ -105,9 +111,9 @@ class Entry:
     variants: tuple[Variant, ...]
     around: frozenset[str]
     """Its topic's name (`twelvelabs`): a question may name it although the fact does not."""
-    sorted_texts: dict[Language, list[str]]
+    sorted_texts: dict[Language, tuple[str, ...]]
     """Its variants' words sorted, by language: token_sort_ratio's view of them, made once."""
-    answer_tokens: list[str]
+    answer_tokens: tuple[str, ...]
     """The words of its answers (English then Chinese), for `answered`."""
     source: Sources = field(compare=False, repr=False)
     """What the rest is made with when first read."""
@@ -206,10 +212,10 @@ class Entries:
             variants,
             self.arounds[fact.topic],
             {
-                language: [sorted_words(v.text) for v in variants if v.language == language]
+                language: tuple(sorted_words(v.text) for v in variants if v.language == language)
                 for language in ("en", "zh")
             },
-            segments[-2] + segments[-1],
+            (*segments[-2], *segments[-1]),
             self.sources,
         )
 
@@ -222,7 +228,7 @@ class Entries:
         total = totals.get(unique)
         if total is None:
             total = totals[unique] = sum(self.weights[t] for t in unique)
-        return Variant(language, " ".join(tokens), unique, total)
+        return Variant(language, " ".join(tokens), tuple(unique), total)
 
 
 @dataclass(frozen=True)
@@ -400,7 +406,9 @@ def tokens_to_terms(
     return _terms(tokens, lambda token: word_terms(token, han, english), english)
 
 
-def _terms(tokens: list[str], expand: Callable[[str], list[str]], english: Callable[[str], str]) -> list[str]:
+def _terms(
+    tokens: Sequence[str], expand: Callable[[str], list[str]], english: Callable[[str], str]
+) -> list[str]:
     if _JOINERS.isdisjoint(tokens):
         return [term for token in tokens for term in expand(token)]
     terms: list[str] = []
