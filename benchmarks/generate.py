@@ -9,10 +9,15 @@ questions the index has never seen. Seeded, so every run measures the same knowl
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 from knowledge.loader import Knowledge
 from knowledge.models import Bilingual, Fact, Variants
+from knowledge.store import FactStore
 
 SYLLABLES = [
     "gra",
@@ -92,23 +97,30 @@ def product_lines(count: int, rng: random.Random) -> list[str]:
 
 
 def generate(size: int, seed: int = 7) -> tuple[Knowledge, list[Question]]:
-    """`size` facts and a question mix over them: exact, paraphrased, typo'd, Chinese, unanswerable."""
+    """`size` facts and a question mix over them: exact, paraphrased, typo'd, Chinese, unanswerable.
+
+    The facts go into a FactStore one at a time, as the loader's do, so the benchmark holds what
+    the bot holds."""
     rng = random.Random(seed)
     generations = 4
     lines = product_lines(max(1, size // (len(ATTRIBUTES) * generations)) + 1, rng)
-    facts: dict[str, Fact] = {}
-    known_products: list[str] = []
+    facts = FactStore.of(_facts(lines, generations, size, rng))
+    knowledge = Knowledge(facts=facts, launches={}, fingerprint=f"synthetic-{size}-{seed}")
+    return knowledge, question_mix(knowledge, rng)
+
+
+def _facts(lines: list[str], generations: int, size: int, rng: random.Random) -> Iterator[Fact]:
+    made = 0
     for line in lines:
         for generation in range(1, generations + 1):
             product = f"{line}{generation}"
-            known_products.append(product)
             for attribute, noun_en, noun_zh, unit in ATTRIBUTES:
-                if len(facts) == size:
-                    break
-                fact_id = f"{product.lower()}-{attribute}"
+                if made == size:
+                    return
+                made += 1
                 value = rng.randint(2, 900)
-                facts[fact_id] = Fact.model_construct(
-                    id=fact_id,
+                yield Fact.model_construct(
+                    id=f"{product.lower()}-{attribute}",
                     topic=line.lower(),
                     timestamp=f"{rng.randint(0, 2)}:{rng.randint(10, 59)}:00",
                     speaker=None,
@@ -121,28 +133,32 @@ def generate(size: int, seed: int = 7) -> tuple[Knowledge, list[Question]]:
                         zh=f"{product}的{noun_zh}为{value}{unit}。",
                     ),
                     keywords=[product, f"{line} {generation}"],
+                    kinds=[],  # given, not defaulted: a default factory makes model_construct 10x slower
                 )
-    knowledge = Knowledge(facts=facts, launches={}, fingerprint=f"synthetic-{size}-{seed}")
-    return knowledge, question_mix(knowledge, rng)
 
 
 def question_mix(knowledge: Knowledge, rng: random.Random, per_kind: int = 40) -> list[Question]:
-    facts = list(knowledge.facts.values())
+    ids = list(knowledge.facts)
+
+    def choice() -> Fact:
+        """A random fact, as `rng.choice` would pick it, without making every fact to pick from."""
+        return knowledge.facts[ids[rng.randrange(len(ids))]]
+
     questions: list[Question] = []
     for _ in range(per_kind):
-        fact = rng.choice(facts)
+        fact = choice()
         questions.append(Question(rng.choice(fact.questions.en), "exact", fact.id))
-        fact = rng.choice(facts)
+        fact = choice()
         product, noun = _product_and_noun(fact)
         questions.append(Question(EN_TEMPLATES[3].format(noun=noun, product=product), "paraphrase", fact.id))
-        fact = rng.choice(facts)
+        fact = choice()
         product, noun = _product_and_noun(fact)
         questions.append(Question(f"{_typo(product, rng)} {noun}?", "typo", fact.id))
-        fact = rng.choice(facts)
+        fact = choice()
         product, _ = _product_and_noun(fact)
         noun_zh = next(zh for a, _, zh, _ in ATTRIBUTES if fact.id.endswith("-" + a))
         questions.append(Question(ZH_TEMPLATES[2].format(noun=noun_zh, product=product), "chinese", fact.id))
-        fact = rng.choice(facts)
+        fact = choice()
         product, noun = _product_and_noun(fact)
         unknown = product[:-1] + "9"
         questions.append(Question(f"How much {noun} does {unknown} have?", "unanswerable", None))
@@ -164,3 +180,33 @@ def _typo(word: str, rng: random.Random) -> str:
         return word
     i = rng.choice(letters)
     return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+
+
+PACK_SIZE = 50
+"""Facts per pack when the knowledge is written out: 2,000 keynote-sized packs at 100,000 facts."""
+
+
+def write_conference(knowledge: Knowledge, directory: Path) -> None:
+    """The knowledge as a conference on disk: one pack directory (`pack.yaml`, `facts.yaml`) per
+    PACK_SIZE facts, in the format curators write, for measuring a start from files."""
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    ids = list(knowledge.facts)
+    for first in range(0, len(ids), PACK_SIZE):
+        number = first // PACK_SIZE
+        pack = directory / f"session-{number:04d}"
+        pack.mkdir(parents=True)
+        described = {
+            "id": f"session-{number:04d}",
+            "title": {"en": f"Session {number}", "zh": f"第{number}场"},
+            "event": "Synthetic Conference 2030",
+            "themes": [{"id": "general", "en": "General", "zh": "综合"}],
+            "examples": {"en": ["What was announced?"], "zh": ["发布了什么？"]},
+        }
+        facts = [
+            knowledge.facts[fact_id].model_dump(exclude_none=True, exclude_defaults=True)
+            for fact_id in ids[first : first + PACK_SIZE]
+        ]
+        for name, data in (("pack.yaml", described), ("facts.yaml", {"facts": facts})):
+            (pack / name).write_text(
+                yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False), encoding="utf-8"
+            )

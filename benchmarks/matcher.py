@@ -10,6 +10,13 @@ knowledge, our index and the questions asked of it). The naive baseline is
 `rapidfuzz.process.extractOne` over every question variant of every fact (choices preprocessed once,
 as a careful naive implementation would); it runs on a subset of the question mix at the larger
 sizes because it is slow, and the speed-up compares p50 with p50 and p99 with p99.
+
+Each generated knowledge is then written as a conference (2,000 keynote-sized packs at 100,000 facts)
+and started from its files twice, each in a new process timed from its launch until its matcher is
+ready: the first start reads the YAML and builds the index (and, from `cache.CACHE_FROM` facts,
+caches both), the second is the cold start a restart gets, which must answer the benchmark's
+questions as the built matcher did. The runs use a cache directory of their own, so `build_s` is
+always a fresh build.
 """
 
 from __future__ import annotations
@@ -21,14 +28,16 @@ import platform
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from statistics import quantiles
 from typing import Any
 
 from rapidfuzz import fuzz, process, utils
 
-from benchmarks.generate import Question, generate
+from benchmarks.generate import Question, generate, write_conference
 from knowledge.loader import BUNDLED_DIR, Knowledge, load_knowledge
 from knowledge.matcher import Matcher
 
@@ -65,7 +74,10 @@ class Naive:
         return self.owners[found[2]] if found else None
 
 
-def measure(knowledge: Knowledge, questions: list[Question], naive_limit: int | None) -> dict[str, Any]:
+def measure(
+    knowledge: Knowledge, questions: list[Question], naive_limit: int | None
+) -> tuple[dict[str, Any], list[str | None]]:
+    """The figures, and the fact each question got (None when declined)."""
     started = time.perf_counter()
     matcher = Matcher(knowledge)
     build = time.perf_counter() - started
@@ -100,7 +112,7 @@ def measure(knowledge: Knowledge, questions: list[Question], naive_limit: int | 
             naive_right += best == question.fact_id
     ours_p50, ours_p99 = percentile(ours, 50), percentile(ours, 99)
     naive_p50, naive_p99 = percentile(naive_times, 50), percentile(naive_times, 99)
-    return {
+    figures = {
         "facts": len(knowledge.facts),
         "variants": len(naive.choices),
         "build_s": round(build, 3),
@@ -118,6 +130,7 @@ def measure(knowledge: Knowledge, questions: list[Question], naive_limit: int | 
         "naive_accuracy_answerable": f"{naive_right}/{answerable}",
         "agreement_answerable": f"{agree}/{answerable}",
     }
+    return figures, picks
 
 
 def bundled_questions(knowledge: Knowledge) -> list[Question]:
@@ -140,20 +153,60 @@ def bundled_questions(knowledge: Knowledge) -> list[Question]:
     return questions
 
 
-def worker(size: int) -> dict[str, Any]:
+def worker(size: int, work: Path) -> dict[str, Any]:
+    """One size's figures; a generated knowledge is then written to `work` as a conference, with its
+    questions and the facts they got, for `start`."""
     if size == 0:
         knowledge = load_knowledge(BUNDLED_DIR)
-        result = measure(knowledge, bundled_questions(knowledge), None)
+        result, _ = measure(knowledge, bundled_questions(knowledge), None)
         result["facts"] = f"{len(knowledge.facts)} (bundled)"
         return result
     started = time.perf_counter()
     knowledge, questions = generate(size)
     generated = time.perf_counter() - started
     rss_knowledge = peak_rss_mb()
-    result = measure(knowledge, questions, NAIVE_QUESTIONS if size > 1_000 else None)
+    result, picks = measure(knowledge, questions, NAIVE_QUESTIONS if size > 1_000 else None)
     result["generate_s"] = round(generated, 2)
     result["rss_knowledge_mb"] = round(rss_knowledge, 1)
+    write_conference(knowledge, work / str(size))
+    asked = [(question.text, pick) for question, pick in zip(questions, picks, strict=True)]
+    (work / f"{size}.json").write_text(json.dumps(asked, ensure_ascii=False), encoding="utf-8")
     return result
+
+
+def started(directory: Path, asked: Path) -> None:
+    """A start from files: says `ready` once the matcher is, then how many questions it answers with
+    the fact the built matcher gave."""
+    matcher = Matcher(load_knowledge(directory))
+    print("ready", flush=True)
+    pairs = json.loads(asked.read_text(encoding="utf-8"))
+    same = 0
+    for text, pick in pairs:
+        answer = matcher.ask(text)
+        same += (answer.fact.id if answer.answered and answer.fact else None) == pick
+    print(json.dumps({"same": f"{same}/{len(pairs)}"}))
+
+
+def start(size: int, work: Path, environment: dict[str, str]) -> tuple[float, str]:
+    """Seconds from launching a process until its matcher over the written conference is ready,
+    and how many questions it answered as the built matcher did."""
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.matcher",
+        "--start",
+        str(work / str(size)),
+        str(work / f"{size}.json"),
+    ]
+    began = time.perf_counter()
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=environment) as child:
+        assert child.stdout is not None
+        ready = child.stdout.readline()
+        elapsed = time.perf_counter() - began
+        rest, _ = child.communicate(timeout=3600)
+    if ready.strip() != "ready" or child.returncode:
+        raise RuntimeError(f"the start of {size} facts failed: {ready}{rest}")
+    return elapsed, json.loads(rest)["same"]
 
 
 def machine() -> dict[str, Any]:
@@ -170,15 +223,25 @@ def machine() -> dict[str, Any]:
 
 def run(sizes: Sequence[int]) -> dict[str, Any]:
     results = []
-    for size in (0, *sizes):
-        child = subprocess.run(
-            [sys.executable, "-m", "benchmarks.matcher", "--worker", str(size)],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=3600,
-        )
-        results.append(json.loads(child.stdout))
+    with tempfile.TemporaryDirectory(prefix="matcher-benchmark-") as scratch:
+        work = Path(scratch)
+        environment = {**os.environ, "XDG_CACHE_HOME": str(work / "cache")}
+        for size in (0, *sizes):
+            child = subprocess.run(
+                [sys.executable, "-m", "benchmarks.matcher", "--worker", str(size), str(work)],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=3600,
+                env=environment,
+            )
+            result = json.loads(child.stdout)
+            if size:
+                result["first_start_s"] = round(start(size, work, environment)[0], 3)
+                cold, same = start(size, work, environment)
+                result["cold_start_s"] = round(cold, 3)
+                result["cold_start_same_answers"] = same
+            results.append(result)
     return {"machine": machine(), "results": results}
 
 
@@ -187,6 +250,7 @@ def table(report: dict[str, Any]) -> str:
         "facts",
         "variants",
         "build s",
+        "cold s",
         "peak MB",
         "p50 ms",
         "p99 ms",
@@ -204,6 +268,7 @@ def table(report: dict[str, Any]) -> str:
                 str(r["facts"]),
                 str(r["variants"]),
                 f"{r['build_s']:.2f}",
+                f"{r['cold_start_s']:.2f}" if "cold_start_s" in r else "-",
                 f"{r['peak_rss_mb']:.0f}",
                 f"{r['p50_ms']:.2f}",
                 f"{r['p99_ms']:.2f}",
@@ -226,10 +291,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.matcher", description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--start", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker is not None:
-        print(json.dumps(worker(args.worker)))
+        print(json.dumps(worker(int(args.worker[0]), Path(args.worker[1]))))
+        return 0
+    if args.start is not None:
+        started(*args.start)
         return 0
     report = run(args.sizes)
     print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else table(report))

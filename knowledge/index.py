@@ -14,12 +14,13 @@ and variants) is made from those integers when first asked for, and the most rec
 from __future__ import annotations
 
 import gc
+import hashlib
 import math
 import re
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from itertools import chain, compress, repeat
@@ -29,6 +30,7 @@ from typing import Any, NamedTuple
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from knowledge import cache
 from knowledge.kinds import Kind, Names, given_kinds
 from knowledge.loader import Knowledge
 from knowledge.models import Fact, Language
@@ -44,6 +46,7 @@ from knowledge.normalize import (
     term_of,
     time_pair,
 )
+from knowledge.store import FactStore, Record
 
 HanSplitter = Callable[[str], list[str]]
 
@@ -70,9 +73,15 @@ _NARROW = 0xFFFF
 
 
 class Variant(NamedTuple):
+    """A tuple of strings and numbers only, like an entry's other kept parts where they need not be
+    sets: the cyclic garbage collector stops tracking such tuples, while the latest ENTRY_CACHE
+    entries' frozensets and lists would be walked in every full collection (milliseconds, on a few
+    questions of every hundred at a conference's size)."""
+
     language: Language
     text: str
-    terms: frozenset[str]
+    terms: tuple[str, ...]
+    """Its terms, each once (only ever tested for membership)."""
     weight: float
     """The summed weight of its terms: how much of it a question can cover."""
 
@@ -102,9 +111,9 @@ class Entry:
     variants: tuple[Variant, ...]
     around: frozenset[str]
     """Its topic's name (`twelvelabs`): a question may name it although the fact does not."""
-    sorted_texts: dict[Language, list[str]]
+    sorted_texts: dict[Language, tuple[str, ...]]
     """Its variants' words sorted, by language: token_sort_ratio's view of them, made once."""
-    answer_tokens: list[str]
+    answer_tokens: tuple[str, ...]
     """The words of its answers (English then Chinese), for `answered`."""
     source: Sources = field(compare=False, repr=False)
     """What the rest is made with when first read."""
@@ -119,8 +128,13 @@ class Entry:
         """The terms of what the fact is about (its first name-like keyword, else its launch, else its
         topic): what a follow-up's "it" means."""
         han = self.source.han
+        fact = self.fact
         return _subject(
-            self.fact, self.source.launch_names, lambda text: tuple(dict.fromkeys(text_terms(text, han)))
+            fact.id,
+            fact.keywords,
+            fact.topic,
+            self.source.launch_names,
+            lambda text: tuple(dict.fromkeys(text_terms(text, han))),
         )
 
     @cached_property
@@ -138,7 +152,7 @@ class Entries:
     microseconds each) and the ENTRY_CACHE latest kept.
     """
 
-    facts: list[Fact]
+    facts: FactStore
     tokens: list[str]
     """Token strings by id; id 0 is `_END`."""
     rows: array[int]
@@ -158,6 +172,15 @@ class Entries:
     def __post_init__(self) -> None:
         self.sources = Sources(self.expand, self.english, self.launch_names, self.people, self.han)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Cached without its facts (the knowledge's own store is attached when it is read back,
+        see `build_index`) and without the entries made."""
+        return {name: value for name, value in vars(self).items() if name not in ("facts", "made", "sources")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        vars(self).update(state, made={})
+        self.__post_init__()
+
     def __len__(self) -> int:
         return len(self.facts)
 
@@ -173,7 +196,7 @@ class Entries:
         return entry
 
     def _make(self, position: int) -> Entry:
-        fact = self.facts[position]
+        fact = self.facts.at(position)
         ids = self.rows[self.starts[position] : self.starts[position + 1]]
         segments = [piece.split() for piece in " ".join(map(self.tokens.__getitem__, ids)).split(_END)]
         terms, asked = _asked_terms(segments, self.expand, self.english)
@@ -189,10 +212,10 @@ class Entries:
             variants,
             self.arounds[fact.topic],
             {
-                language: [sorted_words(v.text) for v in variants if v.language == language]
+                language: tuple(sorted_words(v.text) for v in variants if v.language == language)
                 for language in ("en", "zh")
             },
-            segments[-2] + segments[-1],
+            (*segments[-2], *segments[-1]),
             self.sources,
         )
 
@@ -205,7 +228,7 @@ class Entries:
         total = totals.get(unique)
         if total is None:
             total = totals[unique] = sum(self.weights[t] for t in unique)
-        return Variant(language, " ".join(tokens), unique, total)
+        return Variant(language, " ".join(tokens), tuple(unique), total)
 
 
 @dataclass(frozen=True)
@@ -251,17 +274,17 @@ class Index:
     where a bitmap is no larger than the postings: testing forty candidates against thousands of
     postings is then forty lookups."""
 
-    @cached_property
+    @property
     def position(self) -> dict[str, int]:
-        """Each fact's position by id: made when a follow-up first needs it (7 MB at 100,000 facts)."""
-        return {fact.id: position for position, fact in enumerate(self.entries.facts)}
+        """Each fact's position by id."""
+        return self.entries.facts.positions
 
     def subject_terms(self, fact: Fact) -> tuple[str, ...]:
         return self.entries[self.position[fact.id]].subject
 
     def fact(self, position: int) -> Fact:
         """The fact at a position, without making its entry."""
-        return self.entries.facts[position]
+        return self.entries.facts.at(position)
 
     @property
     def size(self) -> int:
@@ -383,7 +406,9 @@ def tokens_to_terms(
     return _terms(tokens, lambda token: word_terms(token, han, english), english)
 
 
-def _terms(tokens: list[str], expand: Callable[[str], list[str]], english: Callable[[str], str]) -> list[str]:
+def _terms(
+    tokens: Sequence[str], expand: Callable[[str], list[str]], english: Callable[[str], str]
+) -> list[str]:
     if _JOINERS.isdisjoint(tokens):
         return [term for token in tokens for term in expand(token)]
     terms: list[str] = []
@@ -435,16 +460,38 @@ def build_index(knowledge: Knowledge, han: HanSplitter = han_terms) -> Index:
     The cyclic garbage collector is paused while they are made (it would rescan them over and over)
     and everything is then frozen out of its reach, the knowledge's millions of objects included, so
     collections triggered at question time do not walk them.
+
+    A knowledge of `cache.CACHE_FROM` facts or more is read from the cache when the same knowledge
+    was indexed by the same code before, and cached when it was not (see knowledge/cache.py).
     """
+    facts = (
+        knowledge.facts if isinstance(knowledge.facts, FactStore) else FactStore.of(knowledge.facts.values())
+    )
+    key = _cache_key(knowledge, facts) if han is han_terms and len(facts) >= cache.CACHE_FROM else None
+    if key is not None:
+        cached = cache.load("index", key, Index)
+        if cached is not None:
+            cached.entries.facts = facts
+            return cached
     collecting = gc.isenabled()
     gc.disable()
     try:
-        index = _build(knowledge, han)
+        index = _build(knowledge, facts, han)
     finally:
         if collecting:
             gc.enable()
+    if key is not None:
+        cache.save("index", key, index)
     gc.freeze()
     return index
+
+
+def _cache_key(knowledge: Knowledge, facts: FactStore) -> str:
+    """A digest of everything the index is made of: the facts' bytes, the launches and the packs."""
+    digest = hashlib.sha256(facts.digest.encode())
+    for item in (*knowledge.launches.values(), *knowledge.packs.values()):
+        digest.update(item.model_dump_json().encode())
+    return digest.hexdigest()
 
 
 class _Memo(dict[str, Any]):
@@ -472,8 +519,7 @@ class _Vocabulary(dict[str, int]):
         return number
 
 
-def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
-    facts = list(knowledge.facts.values())
+def _build(knowledge: Knowledge, facts: FactStore, han: HanSplitter) -> Index:
     asked_postings: defaultdict[str, array[int]] = defaultdict(partial(array, "i"))
     answered_postings: defaultdict[str, array[int]] = defaultdict(partial(array, "i"))
     vocabulary = _Vocabulary()
@@ -486,19 +532,16 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
         for fact_id in launch.facts:
             launch_names[fact_id].extend((launch.name, *launch.aliases))
     topic_names: defaultdict[str, set[str]] = defaultdict(set)
-    people = sorted(
-        {fact.speaker for fact in facts if fact.speaker}
-        | {speaker for pack in knowledge.packs.values() for speaker in pack.speakers}
-    )
+    speakers = {speaker for pack in knowledge.packs.values() for speaker in pack.speakers}
     subjects: set[str] = set()
     seen: set[tuple[tuple[str, ...], str]] = set()
     arounds: dict[str, frozenset[str]] = {}
     terms_of = _Memo(lambda text: tuple(dict.fromkeys(text_terms(text, han)))).__getitem__
-    expand = _Memo(lambda token: word_terms(token, han, cached_term)).__getitem__
+    expand = _Memo(partial(word_terms, han=han, english=cached_term)).__getitem__
     numbered = _Memo(_numbered).__getitem__
 
     for first in range(0, len(facts), _CHUNK):
-        chunk = facts[first : first + _CHUNK]
+        chunk = [facts.record(position) for position in range(first, min(first + _CHUNK, len(facts)))]
         segmented = iter(plain_segments([text for fact in chunk for text in _texts(fact)]))
         for position, fact in enumerate(chunk, first):
             segments = [next(segmented) for _ in range(_segment_count(fact))]
@@ -510,8 +553,10 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
                 rows = array("i", rows)
             rows.extend(row[:-1])
             starts.append(len(rows))
+            if fact.speaker:
+                speakers.add(fact.speaker)
             _, asked, answered = _fact_terms(segments, expand, cached_term)
-            subject = _subject(fact, launch_names, terms_of)
+            subject = _subject(fact.id, fact.keywords, fact.topic, launch_names, terms_of)
             around = arounds.get(fact.topic)
             if around is None:
                 around = arounds[fact.topic] = frozenset(terms_of(fact.topic.replace("-", " ")))
@@ -523,6 +568,7 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
                 asked_postings[term].append(position)
             for term in answered:
                 answered_postings[term].append(position)
+    people = sorted(speakers)
     by_digits: dict[str, list[str]] = defaultdict(list)
     by_initial: dict[str, list[str]] = defaultdict(list)
     series: dict[str, set[str]] = defaultdict(set)
@@ -585,13 +631,13 @@ def _build(knowledge: Knowledge, han: HanSplitter) -> Index:
     )
 
 
-def _texts(fact: Fact) -> list[str]:
+def _texts(fact: Record) -> list[str]:
     """A fact's texts in the order of its segments: variants (English, Chinese), keywords, answers."""
-    return [*fact.questions.en, *fact.questions.zh, *fact.keywords, fact.answer.en, fact.answer.zh]
+    return [*fact.en, *fact.zh, *fact.keywords, fact.answer_en, fact.answer_zh]
 
 
-def _segment_count(fact: Fact) -> int:
-    return len(fact.questions.en) + len(fact.questions.zh) + len(fact.keywords) + 2
+def _segment_count(fact: Record) -> int:
+    return len(fact.en) + len(fact.zh) + len(fact.keywords) + 2
 
 
 def _fact_terms(
@@ -613,10 +659,14 @@ def _asked_terms(
 
 
 def _subject(
-    fact: Fact, launch_names: dict[str, list[str]], terms_of: Callable[[str], tuple[str, ...]]
+    fact_id: str,
+    keywords: Iterable[str],
+    topic: str,
+    launch_names: dict[str, list[str]],
+    terms_of: Callable[[str], tuple[str, ...]],
 ) -> tuple[str, ...]:
-    names = launch_names.get(fact.id, [])
-    named = next((k for k in fact.keywords if _name_like(k)), None) or (names[0] if names else fact.topic)
+    names = launch_names.get(fact_id, [])
+    named = next((k for k in keywords if _name_like(k)), None) or (names[0] if names else topic)
     return terms_of(named)
 
 

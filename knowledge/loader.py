@@ -3,14 +3,16 @@
 A pack is a directory: `pack.yaml` (the keynote: title, event, themes, examples) and any number of
 facts files (every other `*.yaml` in it or below). `KNOWLEDGE_DIR` is one pack, or a directory whose
 subdirectories are packs; a directory of facts files without `pack.yaml` still loads, as one pack
-described from its own facts. Loading happens at start-up and on reload, never at question time.
+described from its own facts. Loading happens at start-up and on reload, never at question time; a
+large knowledge whose files have not changed is read back from the cache (knowledge/cache.py).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -18,13 +20,16 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from knowledge import cache
 from knowledge.models import Bilingual, Examples, Fact, Label, Launch, Pack
+from knowledge.store import FactStore
 
 PACKS_DIR = Path(__file__).parent / "packs"
 """The bundled packs."""
 BUNDLED_DIR = PACKS_DIR / "reinvent-2025-infrastructure"
 """The bundled knowledge: the AWS re:Invent 2025 infrastructure keynote."""
 PACK_FILE = "pack.yaml"
+_YAML_SUFFIXES = (".yaml", ".yml")
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's safe loader parses ten times faster; the pure-Python one is the fallback without it."""
 _ID_RULE = (
@@ -64,6 +69,7 @@ class KnowledgeError(Exception):
 @dataclass(frozen=True)
 class Knowledge:
     facts: Mapping[str, Fact]
+    """A FactStore when loaded: facts kept compact, made when read."""
     launches: Mapping[str, Launch]
     fingerprint: str = field(compare=False)
     fact_files: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -96,17 +102,39 @@ def pack_dirs(directory: Path) -> list[Path]:
 
 
 def knowledge_files(directory: Path) -> list[Path]:
-    """Every YAML file below `directory`, `pack.yaml` included (what a reload watches)."""
-    return sorted(p for p in directory.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+    """Every YAML file below `directory`, `pack.yaml` included (what a reload watches), in path order.
+
+    Found with os.scandir rather than Path.rglob (the same files, symlinked directories not followed):
+    a cold start lists a conference's thousands of files first, and rglob took a quarter-second."""
+    return [Path(path) for path in _sorted_yaml_files(directory)]
+
+
+def _sorted_yaml_files(directory: Path) -> list[str]:
+    return sorted(_yaml_files(str(directory)), key=lambda path: path.split(os.sep))
+
+
+def _yaml_files(directory: str) -> Iterator[str]:
+    try:
+        with os.scandir(directory) as entries:
+            listed = list(entries)
+    except PermissionError:
+        return
+    for entry in listed:
+        if entry.is_dir() and not entry.is_symlink():
+            yield from _yaml_files(entry.path)
+        elif os.path.splitext(entry.name)[1] in _YAML_SUFFIXES and entry.is_file():
+            yield entry.path
 
 
 def fingerprint(directory: Path) -> str:
     """A digest of every knowledge file's name and bytes: equal fingerprints mean equal knowledge."""
     digest = hashlib.sha256()
-    for path in knowledge_files(directory):
-        digest.update(path.relative_to(directory).as_posix().encode())
+    prefix = len(os.path.join(directory, ""))  # the found paths all start with it (os.path.relpath is slow)
+    for path in _sorted_yaml_files(directory):
+        digest.update(path[prefix:].replace(os.sep, "/").encode())
         digest.update(b"\0")
-        digest.update(path.read_bytes())
+        with open(path, "rb") as file:
+            digest.update(file.read())
         digest.update(b"\0")
     return digest.hexdigest()
 
@@ -118,7 +146,9 @@ class _Pack:
     pack: Pack
     where: str
     """The pack's directory, relative to the knowledge directory (for messages)."""
-    facts: dict[str, Fact] = field(default_factory=dict)
+    facts: FactStore
+    """Compact as soon as the pack is checked, so that loading many packs never holds them all as
+    Fact objects."""
     launches: dict[str, Launch] = field(default_factory=dict)
     fact_files: dict[str, str] = field(default_factory=dict)
 
@@ -127,6 +157,12 @@ def load_knowledge(directory: Path = BUNDLED_DIR) -> Knowledge:
     """Load every pack below `directory`; raise KnowledgeError listing every problem found."""
     if not directory.is_dir():
         raise KnowledgeError([Problem(str(directory), "knowledge directory not found")])
+    digest = fingerprint(directory)
+    # A pack without pack.yaml is named after its directory: the same files elsewhere differ.
+    key = f"{directory.resolve()}\0{digest}"
+    cached = cache.load("knowledge", key, Knowledge)
+    if cached is not None:
+        return cached
     problems: list[Problem] = []
     packs: list[_Pack] = []
     for pack_dir in pack_dirs(directory):
@@ -147,14 +183,17 @@ def load_knowledge(directory: Path = BUNDLED_DIR) -> Knowledge:
         seen[loaded.pack.id] = loaded.where
     if problems:
         raise KnowledgeError(problems)
-    return _together(packs, fingerprint(directory))
+    knowledge = _together(packs, digest)
+    if len(knowledge.facts) >= cache.CACHE_FROM:
+        cache.save("knowledge", key, knowledge)
+    return knowledge
 
 
 def _together(packs: list[_Pack], digest: str) -> Knowledge:
     """One Knowledge from several packs; an id two packs share is qualified with its pack's id."""
     shared_facts = {i for i, n in Counter(i for p in packs for i in p.facts).items() if n > 1}
     shared_launches = {i for i, n in Counter(i for p in packs for i in p.launches).items() if n > 1}
-    facts: dict[str, Fact] = {}
+    renamed: list[dict[str, str]] = []
     launches: dict[str, Launch] = {}
     fact_files: dict[str, str] = {}
     fact_packs: dict[str, str] = {}
@@ -165,9 +204,11 @@ def _together(packs: list[_Pack], digest: str) -> Knowledge:
         def key(fact_id: str, shared: set[str], pack: str = pack_id) -> str:
             return f"{pack}/{fact_id}" if fact_id in shared else fact_id
 
-        for fact_id, fact in loaded.facts.items():
+        renamed.append({})
+        for fact_id in loaded.facts:
             qualified = key(fact_id, shared_facts)
-            facts[qualified] = fact if qualified == fact_id else fact.model_copy(update={"id": qualified})
+            if qualified != fact_id:
+                renamed[-1][fact_id] = qualified
             fact_files[qualified] = loaded.fact_files[fact_id]
             fact_packs[qualified] = pack_id
         for launch_id, launch in loaded.launches.items():
@@ -178,7 +219,7 @@ def _together(packs: list[_Pack], digest: str) -> Knowledge:
             launches[qualified] = launch.model_copy(update=update)
             launch_packs[qualified] = pack_id
     return Knowledge(
-        facts=facts,
+        facts=FactStore.joined(zip((loaded.facts for loaded in packs), renamed, strict=True)),
         launches=launches,
         fingerprint=digest,
         fact_files=fact_files,
@@ -254,7 +295,7 @@ def _load_pack(pack_dir: Path, root: Path, problems: list[Problem]) -> _Pack | N
         problems.append(Problem(where, "the pack has no facts"))
     if len(problems) > before:
         return None
-    return _Pack(pack, where, facts, launches, fact_files)
+    return _Pack(pack, where, FactStore.of(facts.values()), launches, fact_files)
 
 
 def _check_references(
