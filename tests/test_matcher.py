@@ -334,3 +334,28 @@ def test_development_question_is_answered_correctly(bundled: Matcher, case: Case
 def test_development_hard_negative_is_not_answered(bundled: Matcher, question: str) -> None:
     answer = bundled.ask(question)
     assert not answer.answered, (answer.fact.id if answer.fact else None, answer.confidence)
+
+
+def test_an_answer_to_a_question_on_its_own_is_kept_and_a_follow_up_is_not(knowledge: Knowledge) -> None:
+    matcher = Matcher(knowledge)
+    first = matcher.ask("how many cores does graviton5 have?")
+    assert matcher.ask("how many cores does graviton5 have?") is first
+    topic = first.topic
+    assert topic is not None
+    again = matcher.ask("and the L3 cache?", topic)
+    assert again == matcher.ask("and the L3 cache?", topic) and again is not matcher.ask(
+        "and the L3 cache?", topic
+    )
+    uncached = Matcher(knowledge, answers=0)
+    assert uncached.ask("how many cores does graviton5 have?") == first
+    assert uncached.ask("how many cores does graviton5 have?") is not uncached.ask(
+        "how many cores does graviton5 have?"
+    )
+
+
+def test_kept_answers_are_the_latest_few(knowledge: Knowledge) -> None:
+    matcher = Matcher(knowledge, answers=2)
+    first = matcher.ask("what is nki?")
+    matcher.ask("what is s3 vectors?")
+    matcher.ask("what is project mantle?")
+    assert matcher.ask("what is nki?") is not first, "the oldest was let go"
