@@ -312,11 +312,9 @@ class Matcher:
         rest = new_topic(question)
         if rest is not None:
             question, topic = rest, None
-        whole = self._ask_one(question, topic)
         parts = split_parts(question)
-        if len(parts) < 2:
-            return whole
-        return self._combined(question, parts, topic) or whole
+        combined = self._combined(question, parts, topic) if len(parts) > 1 else None
+        return combined or self._ask_one(question, topic)
 
     def _combined(self, question: str, parts: list[str], topic: Topic | None) -> Answer | None:
         """Each part answered, those that name no subject as follow-ups of a part that does ("how much
@@ -466,7 +464,7 @@ class Matcher:
         if "number" in query.kinds and self._number_elsewhere(query, entry.fact.answer.en):
             reasons.append("gives its numbers for others than the one asked about")
         if query.counted and not any(
-            counts(entry.fact.answer.get(language), query.counted, term_of) for language in ("en", "zh")
+            _counts(entry.fact.answer.get(language), query.counted) for language in ("en", "zh")
         ):
             reasons.append(f"does not count {' or '.join(query.counted)}")
         return tuple(reasons)
@@ -929,6 +927,12 @@ def _anchors(query: Query, entry: Entry) -> int:
         and t.term not in INTENT_WORDS
         and (t.term in entry.asked or t.term in entry.answered)
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _counts(answer: str, nouns: tuple[str, ...]) -> bool:
+    """`counts`, remembered: "how many cores" is asked of the same answers again and again."""
+    return counts(answer, nouns, term_of)
 
 
 @functools.lru_cache(maxsize=1024)
