@@ -359,3 +359,13 @@ def test_kept_answers_are_the_latest_few(knowledge: Knowledge) -> None:
     matcher.ask("what is s3 vectors?")
     matcher.ask("what is project mantle?")
     assert matcher.ask("what is nki?") is not first, "the oldest was let go"
+
+
+def test_a_word_said_twice_is_weighed_once(knowledge: Knowledge) -> None:
+    """数据…数据 or "cores … cores": the second time adds no weight to what the question asks."""
+    matcher = Matcher(knowledge)
+    assert [t.term for t in matcher.query("graviton cores, graviton cores?").terms] == [
+        t.term for t in matcher.query("graviton cores?").terms
+    ]
+    twice = [t.term for t in matcher.query("twelvelabs说90%的数据是啥数据").terms]
+    assert len(twice) == len(set(twice)) and "数据" in twice
