@@ -375,19 +375,26 @@ class Storage:
             # asyncio.timeout, not wait_for: wait_for can swallow a cancellation that races the result
             async with asyncio.timeout(self.statement_timeout):
                 result = await asyncio.wrap_future(future, loop=loop)
-        except TimeoutError:
+        except TimeoutError as error:
             future.cancel()  # still queued: never run it; running: its statement_timeout ends it
-            self._unavailable(f"no answer within {self.statement_timeout:g} s")
+            self._failed(error, getattr(operation, "__name__", str(operation)))
             return None
-        except UNAVAILABLE as error:
-            self._unavailable(str(error).splitlines()[0] if str(error) else type(error).__name__)
-            return None
-        except sa.exc.SQLAlchemyError:
-            metrics.STORAGE_ERRORS.labels("failed").inc()
-            log.exception("storage operation %s failed", getattr(operation, "__name__", operation))
+        except (sa.exc.SQLAlchemyError, *UNAVAILABLE) as error:
+            self._failed(error, getattr(operation, "__name__", str(operation)))
             return None
         self._reachable()
         return result
+
+    def _failed(self, error: Exception, operation: str) -> None:
+        """A storage call that gave no answer: the database away or too slow (logged once per
+        outage), or a failing statement (a bug, logged with its traceback each time)."""
+        if isinstance(error, TimeoutError):
+            self._unavailable(f"no answer within {self.statement_timeout:g} s")
+        elif isinstance(error, UNAVAILABLE):
+            self._unavailable(str(error).splitlines()[0] if str(error) else type(error).__name__)
+        else:
+            metrics.STORAGE_ERRORS.labels("failed").inc()
+            log.exception("storage operation %s failed", operation)
 
     def _unavailable(self, reason: str) -> None:
         metrics.STORAGE_ERRORS.labels("unavailable").inc()
@@ -591,15 +598,8 @@ class Storage:
                 if not self._ready or self._salt is None:
                     await loop.run_in_executor(self._executor, self._prepare_claims)
                 admitted = await self._admit(keys, ttl, now, slot)
-        except TimeoutError:
-            self._unavailable(f"no answer within {self.statement_timeout:g} s")
-            return None
-        except UNAVAILABLE as error:
-            self._unavailable(str(error).splitlines()[0] if str(error) else type(error).__name__)
-            return None
-        except sa.exc.SQLAlchemyError:
-            metrics.STORAGE_ERRORS.labels("failed").inc()
-            log.exception("storage operation admit failed")
+        except (TimeoutError, sa.exc.SQLAlchemyError, *UNAVAILABLE) as error:
+            self._failed(error, "admit")
             return None
         self._reachable()
         if self._housekeeping_due():
