@@ -46,6 +46,7 @@ from knowledge.normalize import (
     term_of,
     time_pair,
 )
+from knowledge.recent import Recent
 from knowledge.store import FactStore, Record
 
 HanSplitter = Callable[[str], list[str]]
@@ -166,7 +167,7 @@ class Entries:
     arounds: dict[str, frozenset[str]]
     people: Names
     han: HanSplitter
-    made: dict[int, Entry] = field(default_factory=dict)
+    made: Recent[int, Entry] = field(default_factory=lambda: Recent(ENTRY_CACHE))
     sources: Sources = field(init=False)
 
     def __post_init__(self) -> None:
@@ -178,7 +179,7 @@ class Entries:
         return {name: value for name, value in vars(self).items() if name not in ("facts", "made", "sources")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        vars(self).update(state, made={})
+        vars(self).update(state, made=Recent(ENTRY_CACHE))
         self.__post_init__()
 
     def __len__(self) -> int:
@@ -188,12 +189,7 @@ class Entries:
         return (self[position] for position in range(len(self.facts)))
 
     def __getitem__(self, position: int) -> Entry:
-        entry = self.made.get(position)
-        if entry is None:
-            if len(self.made) >= ENTRY_CACHE:
-                del self.made[next(iter(self.made))]
-            entry = self.made[position] = self._make(position)
-        return entry
+        return self.made.get(position, self._make)
 
     def _make(self, position: int) -> Entry:
         fact = self.facts.at(position)

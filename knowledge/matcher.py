@@ -68,6 +68,7 @@ from knowledge.normalize import (
 )
 from knowledge.parts import new_topic, split_parts
 from knowledge.properties import asked_properties, missing_properties
+from knowledge.recent import Recent
 from knowledge.smalltalk import SmallTalk, small_talk
 
 CALIBRATION = load_calibration()
@@ -265,9 +266,8 @@ class Matcher:
         self.knowledge = knowledge
         self.calibration = calibration or CALIBRATION
         self.index = index if index is not None else build_index(knowledge)
-        self._queries: dict[str, Query] = {}
-        self._answers: dict[str, Answer] = {}
-        self._keep = answers
+        self._queries: Recent[str, Query] = Recent(QUERIES)
+        self._answers: Recent[str, Answer] | None = Recent(answers) if answers else None
         self._leads = frozenset(launch.facts[0] for launch in knowledge.launches.values() if launch.facts)
         self._named = {
             term_of(token.text)
@@ -290,16 +290,11 @@ class Matcher:
         on a chat-sized text, whatever a client sends. An answer to a question on its own is kept
         (the latest ANSWERS)."""
         question = question[:MAX_CHARS]
-        if topic is None and self._keep:
-            answer = self._answers.get(question)
-            if answer is None:
-                if len(self._answers) >= self._keep:
-                    del self._answers[next(iter(self._answers))]
-                answer = self._answers[question] = self._ask(question, None)
-            return answer
+        if topic is None and self._answers is not None:
+            return self._answers.get(question, self._ask)
         return self._ask(question, topic)
 
-    def _ask(self, question: str, topic: Topic | None) -> Answer:
+    def _ask(self, question: str, topic: Topic | None = None) -> Answer:
         chat = small_talk(question)
         if chat is not None:
             return Answer(
@@ -608,15 +603,8 @@ class Matcher:
         """The question's terms, weighted, with misspellings resolved and unknown names set aside.
 
         The latest QUERIES are kept: a two-part question reads each part's three times, and every
-        follow-up reads the question before it again. (A dict, not an lru_cache of the method: that
-        would tie the matcher in a cycle, which the cyclic collector that build_index freezes out
-        would never free after a reload.)"""
-        query = self._queries.get(question)
-        if query is None:
-            if len(self._queries) >= QUERIES:
-                del self._queries[next(iter(self._queries))]
-            query = self._queries[question] = self._query(question)
-        return query
+        follow-up reads the question before it again (see `Recent` for why not an lru_cache)."""
+        return self._queries.get(question, self._query)
 
     def _query(self, question: str) -> Query:
         index = self.index

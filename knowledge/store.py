@@ -18,6 +18,7 @@ from typing import Any, NamedTuple, TypeVar
 from pydantic import BaseModel
 
 from knowledge.models import Bilingual, Fact, Variants
+from knowledge.recent import Recent
 
 FACT_CACHE = 1024
 """Facts kept made at once: every fact of a keynote-sized knowledge, the latest of a larger one."""
@@ -62,7 +63,7 @@ class FactStore(Mapping[str, Fact]):
         self.positions = {fact_id: position for position, fact_id in enumerate(ids)}
         if len(self.positions) != len(ids):
             raise ValueError("duplicate fact id")
-        self._made: dict[int, Fact] = {}
+        self._made: Recent[int, Fact] = Recent(FACT_CACHE)
 
     @classmethod
     def of(cls, facts: Iterable[Fact]) -> FactStore:
@@ -131,12 +132,7 @@ class FactStore(Mapping[str, Fact]):
 
     def at(self, position: int) -> Fact:
         """The fact at a position (made when not among the latest read)."""
-        fact = self._made.get(position)
-        if fact is None:
-            if len(self._made) >= FACT_CACHE:
-                del self._made[next(iter(self._made))]
-            fact = self._made[position] = self._make(position)
-        return fact
+        return self._made.get(position, self._make)
 
     def record(self, position: int) -> Record:
         """The fields of the fact at a position, without making the fact."""

@@ -7,9 +7,9 @@ import dataclasses
 
 import pytest
 
-from knowledge import index as index_module
 from knowledge.index import ANSWER_CREDIT, Entry, Index, QueryTerm, build_index
 from knowledge.loader import Knowledge
+from knowledge.recent import Recent
 
 
 @pytest.fixture(scope="module")
@@ -27,11 +27,8 @@ def test_an_entry_made_again_after_it_was_dropped_is_the_same(index: Index) -> N
     ]
 
 
-def test_only_the_latest_entries_are_kept(
-    knowledge: Knowledge, index: Index, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(index_module, "ENTRY_CACHE", 5)
-    entries = dataclasses.replace(index.entries, made={})
+def test_only_the_latest_entries_are_kept(knowledge: Knowledge, index: Index) -> None:
+    entries = dataclasses.replace(index.entries, made=Recent(5))
     for position in range(20):
         entries[position]
     assert list(entries.made) == list(range(15, 20))

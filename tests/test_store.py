@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge import store as store_module
 from knowledge.loader import Knowledge
 from knowledge.models import Bilingual, Fact, Variants
+from knowledge.recent import Recent
 from knowledge.store import FactStore
 
 
@@ -26,9 +26,9 @@ def test_a_stored_fact_reads_back_as_the_validated_one(knowledge: Knowledge) -> 
         assert fact.model_dump_json(exclude_unset=True) == original.model_dump_json(exclude_unset=True)
 
 
-def test_only_the_latest_facts_are_kept_made(knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store_module, "FACT_CACHE", 5)
+def test_only_the_latest_facts_are_kept_made(knowledge: Knowledge) -> None:
     store = FactStore.of(knowledge.facts.values())
+    store._made = Recent(5)
     first = store.at(0)
     assert store.at(0) is first, "a fact read again is not made again"
     for position in range(20):
@@ -48,7 +48,7 @@ def test_a_record_gives_the_fields_without_making_the_fact(knowledge: Knowledge)
             fact.answer.zh,
             fact.keywords,
         )
-    assert store._made == {}
+    assert list(store._made) == []
 
 
 def test_joined_stores_rename_only_the_facts_asked(knowledge: Knowledge) -> None:
