@@ -128,18 +128,18 @@ _EXPANSION = re.compile(
     r"\b(stands? for|short for|full name|acronym|abbreviation)( of)?\b|全称|全名|缩写|的简称"
 )
 """Asking for an abbreviation's long form."""
-_IN_GENERAL = re.compile(
+_SAYS_NOTHING = re.compile(
     r"\bwhat(?:'?s| is) (?:special|notable|interesting|cool)(?: (?:with|about|in|on|for)\b)?"
-    r"|新东西|东西|玩意儿?|特别之处|特别的|特点|亮点",
+    r"|新东西|东西|玩意儿?|特别之处|特别的|特点|亮点"
+    r"|现在|来着|当初|目前",
     re.IGNORECASE,
 )
-"""Ways of asking about something in general ("what's special about it?", "LMI 是啥东西",
-"Neuron Profiler 有啥特别的"): they name no attribute, so the question is its subject alone. Not
-"what's new": "what is new in serverless" asks for the new thing."""
+"""Words read as nothing, their characters included. Ways of asking about something in general
+("what's special about it?", "LMI 是啥东西", "Neuron Profiler 有啥特别的") name no attribute, so the
+question is its subject alone (not "what's new": "what is new in serverless" asks for the new thing);
+and chat fillers ("Peter 现在是啥职位来着")."""
 _HAN_PRONOUNS = frozenset({"他们", "她们", "它们", "我们", "你们", "他的", "她的", "它的"})
 """Pronoun bigrams: who or what they stand for is the conversation's subject, not a word to match."""
-_ZH_FILLERS = re.compile(r"现在|来着|当初|目前")
-"""Chat fillers ("Peter 现在是啥职位来着"): nothing to match, and their characters are not either."""
 _OTHER = re.compile(r"\b(others?|else|another|besides)\b|别的|其他|其它|另外|还有啥|还有什么|还有哪")
 """Asking for something other than what was just said."""
 _LIGHT_VERBS = frozenset(
@@ -610,7 +610,7 @@ class Matcher:
         index = self.index
         question = _WHO_VERB.sub("who presented", question)
         kinds = asked_kinds(question)
-        question = _ZH_FILLERS.sub(" ", _IN_GENERAL.sub(" ", question))
+        question = _SAYS_NOTHING.sub(" ", question)
         expansion = _EXPANSION.search(question.casefold())
         if expansion:  # "what does NKI stand for?": the words say what is asked, not what it is about
             question = f"{question[: expansion.start()]} {question[expansion.end() :]}"
