@@ -33,7 +33,7 @@ from rapidfuzz.distance import OSA
 from knowledge import cache
 from knowledge.kinds import Kind, Names, given_kinds
 from knowledge.loader import Knowledge
-from knowledge.models import Fact, Language
+from knowledge.models import Fact
 from knowledge.normalize import (
     STOPWORDS,
     TIME_PAIRS,
@@ -73,20 +73,6 @@ _NARROW = 0xFFFF
 """Token ids are stored in two bytes while the vocabulary is no larger than this."""
 
 
-class Variant(NamedTuple):
-    """A tuple of strings and numbers only, like an entry's other kept parts where they need not be
-    sets: the cyclic garbage collector stops tracking such tuples, while the latest ENTRY_CACHE
-    entries' frozensets and lists would be walked in every full collection (milliseconds, on a few
-    questions of every hundred at a conference's size)."""
-
-    language: Language
-    text: str
-    terms: tuple[str, ...]
-    """Its terms, each once (only ever tested for membership)."""
-    weight: float
-    """The summed weight of its terms: how much of it a question can cover."""
-
-
 class Sources(NamedTuple):
     """What an entry's lazily made parts are made with: shared by every entry, and no reference
     back to the entries, so that a replaced index is freed without the cyclic collector (which
@@ -105,15 +91,24 @@ class Entry:
 
     Scoring a candidate reads only its asked terms and variants; what its answer says (`answered`,
     `kinds`) and what it is about (`subject`) are read of the few best, so they are made when first
-    read: at 100,000 facts that is most of an entry's cost for the other candidates."""
+    read: at 100,000 facts that is most of an entry's cost for the other candidates.
+
+    Its variants are plain tuples of strings and numbers, not a NamedTuple per variant: the cyclic
+    garbage collector stops tracking an exact tuple of untracked items at the first collection, but
+    never a tuple subclass, and every tracked object of the latest ENTRY_CACHE entries is walked in
+    each collection (milliseconds, on a few questions of every hundred at a conference's size)."""
 
     fact: Fact
     asked: frozenset[str]
-    variants: tuple[Variant, ...]
+    variant_terms: tuple[tuple[str, ...], ...]
+    """Each question variant's terms, each once (only ever tested for membership), English first."""
+    variant_weights: tuple[float, ...]
+    """Each variant's summed term weight: how much of it a question can cover."""
     around: frozenset[str]
     """Its topic's name (`twelvelabs`): a question may name it although the fact does not."""
-    sorted_texts: dict[Language, tuple[str, ...]]
-    """Its variants' words sorted, by language: token_sort_ratio's view of them, made once."""
+    sorted_en: tuple[str, ...]
+    """Its English variants' words sorted: token_sort_ratio's view of them, made once."""
+    sorted_zh: tuple[str, ...]
     answer_tokens: tuple[str, ...]
     """The words of its answers (English then Chinese), for `answered`."""
     source: Sources = field(compare=False, repr=False)
@@ -197,34 +192,26 @@ class Entries:
         segments = [piece.split() for piece in " ".join(map(self.tokens.__getitem__, ids)).split(_END)]
         terms, asked = _asked_terms(segments, self.expand, self.english)
         english = len(fact.questions.en)
+        count = english + len(fact.questions.zh)
+        unique = [tuple(frozenset(terms[number])) for number in range(count)]
+        # Variants with the same terms get one sum of their weights (summed in another order it could
+        # differ in the last bit, and two variants that say the same would not tie).
         totals: dict[frozenset[str], float] = {}
-        variants = tuple(
-            self._variant("en" if number < english else "zh", segments[number], terms[number], totals)
-            for number in range(english + len(fact.questions.zh))
-        )
+        for variant in unique:
+            key = frozenset(variant)
+            if key not in totals:
+                totals[key] = sum(self.weights[t] for t in variant)
         return Entry(
             fact,
             asked,
-            variants,
+            tuple(unique),
+            tuple(totals[frozenset(variant)] for variant in unique),
             self.arounds[fact.topic],
-            {
-                language: tuple(sorted_words(v.text) for v in variants if v.language == language)
-                for language in ("en", "zh")
-            },
+            tuple(" ".join(sorted(segments[number])) for number in range(english)),
+            tuple(" ".join(sorted(segments[number])) for number in range(english, count)),
             (*segments[-2], *segments[-1]),
             self.sources,
         )
-
-    def _variant(
-        self, language: Language, tokens: list[str], terms: list[str], totals: dict[frozenset[str], float]
-    ) -> Variant:
-        """Variants with the same terms get one sum of their weights (summed in another order it
-        could differ in the last bit, and two variants that say the same would not tie)."""
-        unique = frozenset(terms)
-        total = totals.get(unique)
-        if total is None:
-            total = totals[unique] = sum(self.weights[t] for t in unique)
-        return Variant(language, " ".join(tokens), tuple(unique), total)
 
 
 @dataclass(frozen=True)
@@ -571,7 +558,9 @@ def _build(knowledge: Knowledge, facts: FactStore, han: HanSplitter) -> Index:
     df = {term: len(positions) for term, positions in asked_postings.items()}
     for term, positions in answered_postings.items():
         df[term] = df.get(term, 0) + len(positions)
-    for term in df:
+    # Buckets in a fixed order, commonest term first: a misspelling that is as close to two terms
+    # (`lmsi`: `lmi`, `lms`) means the commoner, in every process (not by the hash seed's set order).
+    for term in sorted(df, key=lambda t: (-df[t], t)):
         if is_han(term):
             continue
         if has_digit(term):
@@ -714,9 +703,10 @@ def resolve(index: Index, term: str) -> tuple[str, float] | None:
     bucket = index.by_initial.get(term[0], ())
     # One swapped, missing or extra letter first (`labmda`, `aplpe`, `prjoect` is `project`, not
     # `protect`), then a looser likeness for long words, then two edits in a long word.
-    swapped = process.extractOne(term, bucket, scorer=OSA.distance, score_cutoff=1)
-    if swapped is not None and (len(term) >= 6 or sorted(swapped[0]) == sorted(term)):
-        return swapped[0], 0.85
+    # A short word only by swapping two letters (`lmsi` is `lmis`, though `lmi` is as close).
+    for candidate, _, _ in process.extract(term, bucket, scorer=OSA.distance, score_cutoff=1, limit=None):
+        if len(term) >= 6 or sorted(candidate) == sorted(term):
+            return candidate, 0.85
     found = process.extractOne(term, bucket, scorer=fuzz.ratio, score_cutoff=85) if len(term) >= 5 else None
     if found is not None:
         return found[0], found[1] / 100

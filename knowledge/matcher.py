@@ -850,14 +850,16 @@ class Matcher:
         present = [t.term for t in query.terms if t.known and t.term in entry.asked]
         weight = self.index.weights.__getitem__
         best_variant = 0.0
-        for variant in entry.variants:
-            whole = variant.weight
+        for terms, whole in zip(entry.variant_terms, entry.variant_weights, strict=True):
             if whole > 0:
-                covered = sum(map(weight, filter(variant.terms.__contains__, present)))
+                covered = sum(map(weight, filter(terms.__contains__, present)))
                 if covered > best_variant * whole:
                     best_variant = covered / whole
         found = process.extractOne(
-            sorted_text, entry.sorted_texts[query.language], scorer=fuzz.ratio, processor=None
+            sorted_text,
+            entry.sorted_en if query.language == "en" else entry.sorted_zh,
+            scorer=fuzz.ratio,
+            processor=None,
         )
         a, b, c = _WEIGHTS
         similarity = found[1] / 100 if found is not None else 0.0

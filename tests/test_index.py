@@ -4,12 +4,19 @@ sets would say, so answers do not depend on which entries happen to be kept."""
 from __future__ import annotations
 
 import dataclasses
+import gc
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from knowledge.index import ANSWER_CREDIT, Entry, Index, QueryTerm, build_index
+from knowledge.index import ANSWER_CREDIT, Entry, Index, QueryTerm, build_index, resolve
 from knowledge.loader import Knowledge
 from knowledge.recent import Recent
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +45,23 @@ def test_only_the_latest_entries_are_kept(knowledge: Knowledge, index: Index) ->
 def test_entries_hold_each_facts_terms_and_variants(knowledge: Knowledge, index: Index) -> None:
     for entry, fact in zip(index.entries, knowledge.facts.values(), strict=True):
         assert entry.fact is fact
-        assert len(entry.variants) == len(fact.questions.en) + len(fact.questions.zh)
-        assert [v.language for v in entry.variants] == ["en"] * len(fact.questions.en) + ["zh"] * len(
-            fact.questions.zh
-        )
-        assert all(set(variant.terms) <= entry.asked for variant in entry.variants)
+        variants = len(fact.questions.en) + len(fact.questions.zh)
+        assert len(entry.variant_terms) == len(entry.variant_weights) == variants
+        assert len(entry.sorted_en) == len(fact.questions.en)
+        assert len(entry.sorted_zh) == len(fact.questions.zh)
+        assert all(set(terms) <= entry.asked for terms in entry.variant_terms)
         assert entry.asked.isdisjoint(entry.answered)
-        for variant in entry.variants:
-            assert variant.weight == pytest.approx(sum(index.weights[t] for t in variant.terms))
+        for terms, weight in zip(entry.variant_terms, entry.variant_weights, strict=True):
+            assert len(set(terms)) == len(terms)
+            assert weight == pytest.approx(sum(index.weights[t] for t in terms))
+
+
+def test_entries_are_left_untracked_by_the_cyclic_collector(index: Index) -> None:
+    """What an entry keeps per variant is plain tuples, which the collector stops walking."""
+    entry = index.entries[0]
+    gc.collect()
+    assert not any(gc.is_tracked(part) for part in (entry.variant_terms, entry.variant_weights))
+    assert not any(gc.is_tracked(part) for part in (entry.sorted_en, entry.sorted_zh))
 
 
 def _coverage(terms: list[QueryTerm], entry: Entry) -> float:
@@ -77,3 +93,38 @@ def test_candidates_share_what_their_term_sets_share(index: Index) -> None:
     assert complete
     expected = {p: _coverage(terms, index.entries[p]) for p in range(index.size)}
     assert {p: shared for p, shared in found} == pytest.approx({p: s for p, s in expected.items() if s})
+
+
+def test_a_misspelling_as_close_to_two_terms_means_the_one_it_swaps_letters_of(index: Index) -> None:
+    """`lmsi` is one letter from `lmi` and two swapped from `lmis`: it is `lmis`, in every process."""
+    assert {"lmi", "lmis"} <= set(index.by_initial["l"])
+    assert resolve(index, "lmsi") == ("lmis", 0.85)
+
+
+def test_answers_do_not_depend_on_the_hash_seed() -> None:
+    """Two processes with different string hashing (so different set orders) answer alike: a cold
+    start from the cache must answer as the process that built it did."""
+    script = (
+        "from benchmarks.matcher import bundled_questions\n"
+        "from knowledge.loader import load_knowledge\n"
+        "from knowledge.matcher import Matcher\n"
+        "knowledge = load_knowledge()\n"
+        "matcher = Matcher(knowledge, answers=0)\n"
+        "for question in bundled_questions(knowledge):\n"
+        "    answer = matcher.ask(question.text)\n"
+        "    fact = answer.fact.id if answer.answered and answer.fact else None\n"
+        "    print(fact, round(answer.confidence, 6))\n"
+    )
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3")
+    ]
+    assert outputs[0].count("\n") > 1_000
+    assert outputs[0] == outputs[1] == outputs[2]
