@@ -302,8 +302,12 @@ class Index:
                 complete = False
                 break
             budget -= len(asked) + len(answered)
-            _accumulate(scores, asked[:POSTING_BUDGET], weight)
-            _accumulate(scores, answered[:POSTING_BUDGET], weight * ANSWER_CREDIT)
+            _accumulate(scores, asked if len(asked) <= POSTING_BUDGET else asked[:POSTING_BUDGET], weight)
+            _accumulate(
+                scores,
+                answered if len(answered) <= POSTING_BUDGET else answered[:POSTING_BUDGET],
+                weight * ANSWER_CREDIT,
+            )
             complete = complete and max(len(asked), len(answered)) <= POSTING_BUDGET
         chosen = (
             list(scores)

@@ -850,7 +850,7 @@ class Matcher:
         present = [t.term for t in query.terms if t.known and t.term in entry.asked]
         weight = self.index.weights.__getitem__
         best_variant = 0.0
-        for terms, whole in zip(entry.variant_terms, entry.variant_weights, strict=True):
+        for terms, whole in zip(entry.variant_terms, entry.variant_weights, strict=True) if present else ():
             if whole > 0:
                 covered = sum(map(weight, filter(terms.__contains__, present)))
                 if covered > best_variant * whole:

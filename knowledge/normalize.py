@@ -419,18 +419,24 @@ def _magnitudes(text: str) -> str:
     return _MAGNITUDE.sub(_spell_magnitude, text)
 
 
+_RAW_WORD = re.compile(rf"[A-Za-z0-9][A-Za-z0-9+.]*|[{_HAN}]+")
+"""A word as typed (capitals kept, so `_looks_proper` can read them), or a Han run."""
+_NOT_ACRONYMS = CHAT_ACRONYMS | UNITS
+"""All-capital words that are chat (LOL) or units (GB), not a name's initials."""
+
+
 def words(text: str) -> list[Token]:
     """The words of a text in order, lower-cased, markup and punctuation gone; Han runs kept whole."""
     cleaned = _magnitudes(strip_markup(text))
     cleaned = _POSSESSIVE.sub("", cleaned)
     cleaned = cleaned.replace("'", "").replace("’", "")
     tokens: list[Token] = []
-    for index, match in enumerate(re.finditer(rf"[A-Za-z0-9][A-Za-z0-9+.]*|[{_HAN}]+", cleaned)):
+    for index, match in enumerate(_RAW_WORD.finditer(cleaned)):
         raw = match.group().rstrip(".")
         if not raw:
             continue
         folded = raw.casefold()
-        acronym = raw.isascii() and raw.isalpha() and raw.isupper() and folded not in CHAT_ACRONYMS | UNITS
+        acronym = raw.isascii() and raw.isalpha() and raw.isupper() and folded not in _NOT_ACRONYMS
         for part in _WORD.findall(folded):
             tokens.append(Token(part, _looks_proper(raw, index), acronym))
     return tokens
