@@ -33,7 +33,7 @@ from rapidfuzz.distance import OSA
 from knowledge import cache
 from knowledge.kinds import Kind, Names, given_kinds
 from knowledge.loader import Knowledge
-from knowledge.models import Fact
+from knowledge.models import Fact, Language
 from knowledge.normalize import (
     STOPWORDS,
     TIME_PAIRS,
@@ -96,9 +96,13 @@ class Entry:
     Its variants are plain tuples of strings and numbers, not a NamedTuple per variant: the cyclic
     garbage collector stops tracking an exact tuple of untracked items at the first collection, but
     never a tuple subclass, and every tracked object of the latest ENTRY_CACHE entries is walked in
-    each collection (milliseconds, on a few questions of every hundred at a conference's size)."""
+    each collection (milliseconds, on a few questions of every hundred at a conference's size). For
+    the same reason it keeps the fact's stored fields (`record`: one tuple) rather than the pydantic
+    Fact (a dozen objects): most candidates are scored by their id and topic only, and the Fact is made
+    (`fact`) for the few whose answer is read."""
 
-    fact: Fact
+    record: Record
+    """The fact's fields as stored."""
     asked: frozenset[str]
     variant_terms: tuple[tuple[str, ...], ...]
     """Each question variant's terms, each once (only ever tested for membership), English first."""
@@ -113,6 +117,23 @@ class Entry:
     """The words of its answers (English then Chinese), for `answered`."""
     source: Sources = field(compare=False, repr=False)
     """What the rest is made with when first read."""
+    store: FactStore = field(compare=False, repr=False)
+    position: int = field(compare=False, repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def topic(self) -> str:
+        return self.record.topic
+
+    @cached_property
+    def fact(self) -> Fact:
+        return self.store.at(self.position)
+
+    def answer(self, language: Language) -> str:
+        return self.record.answer_en if language == "en" else self.record.answer_zh
 
     @cached_property
     def answered(self) -> frozenset[str]:
@@ -124,11 +145,11 @@ class Entry:
         """The terms of what the fact is about (its first name-like keyword, else its launch, else its
         topic): what a follow-up's "it" means."""
         han = self.source.han
-        fact = self.fact
+        record = self.record
         return _subject(
-            fact.id,
-            fact.keywords,
-            fact.topic,
+            record.id,
+            record.keywords,
+            record.topic,
             self.source.launch_names,
             lambda text: tuple(dict.fromkeys(text_terms(text, han))),
         )
@@ -136,7 +157,7 @@ class Entry:
     @cached_property
     def kinds(self) -> frozenset[Kind]:
         """The kinds of answer it gives (a person, a time, a number, a mechanism, a list)."""
-        return given_kinds(self.fact.answer.en, self.source.people, self.fact.kinds)
+        return given_kinds(self.record.answer_en, self.source.people, self.record.kinds)
 
 
 @dataclass
@@ -187,12 +208,12 @@ class Entries:
         return self.made.get(position, self._make)
 
     def _make(self, position: int) -> Entry:
-        fact = self.facts.at(position)
+        record = self.facts.record(position)
         ids = self.rows[self.starts[position] : self.starts[position + 1]]
         segments = [piece.split() for piece in " ".join(map(self.tokens.__getitem__, ids)).split(_END)]
         terms, asked = _asked_terms(segments, self.expand, self.english)
-        english = len(fact.questions.en)
-        count = english + len(fact.questions.zh)
+        english = len(record.en)
+        count = english + len(record.zh)
         unique = [tuple(frozenset(terms[number])) for number in range(count)]
         # Variants with the same terms get one sum of their weights (summed in another order it could
         # differ in the last bit, and two variants that say the same would not tie).
@@ -202,15 +223,17 @@ class Entries:
             if key not in totals:
                 totals[key] = sum(self.weights[t] for t in variant)
         return Entry(
-            fact,
+            record,
             asked,
             tuple(unique),
             tuple(totals[frozenset(variant)] for variant in unique),
-            self.arounds[fact.topic],
+            self.arounds[record.topic],
             tuple(" ".join(sorted(segments[number])) for number in range(english)),
             tuple(" ".join(sorted(segments[number])) for number in range(english, count)),
             (*segments[-2], *segments[-1]),
             self.sources,
+            self.facts,
+            position,
         )
 
 

@@ -394,7 +394,7 @@ class Matcher:
         if reasons:
             confidence = min(confidence, _ABSTAIN_CAP)
         unknown = query.unknown_names + _missing_names(
-            query, best.entry, self.index.topic_names.get(best.entry.fact.topic, frozenset())
+            query, best.entry, self.index.topic_names.get(best.entry.topic, frozenset())
         )
         if confidence >= self.calibration.threshold:
             fact = best.entry.fact
@@ -412,7 +412,7 @@ class Matcher:
                 pack=self.knowledge.fact_packs.get(fact.id),
             )
         suggestions = tuple(
-            Suggestion(s.entry.fact.id, s.entry.fact.canonical_question(language))
+            Suggestion(s.entry.id, s.entry.fact.canonical_question(language))
             for s in ranked[:SUGGESTIONS]
             if s.score >= _MIN_SUGGESTION
         )
@@ -434,32 +434,31 @@ class Matcher:
         reasons = [f"unknown name {name!r}" for name in query.unknown_names]
         reasons += [
             f"does not mention {name!r}"
-            for name in _missing_names(
-                query, entry, self.index.topic_names.get(entry.fact.topic, frozenset())
-            )
+            for name in _missing_names(query, entry, self.index.topic_names.get(entry.topic, frozenset()))
         ]
         if (
             query.subject
-            and entry.fact.topic != query.topic
+            and entry.topic != query.topic
             and not any(t in entry.asked or t in entry.answered for t in query.subject)
         ):
             reasons.append(f"is not about {' '.join(query.subject)}")
         if self._asks_something_else(query, entry):
             reasons.append("is about the subject but not about what is asked of it")
         reasons += [
-            f"says nothing of its {name}" for name in missing_properties(query.properties, entry.fact)
+            f"says nothing of its {name}"
+            for name in missing_properties(query.properties, entry.record.answer_en, entry.record.answer_zh)
         ]
-        if _needs_amount(query, entry.fact.answer.get(query.language)):
+        if _needs_amount(query, entry.answer(query.language)):
             reasons.append("does not give the price or unit asked for")
         reasons += [f"gives no {kind}" for kind in sorted(mismatch(query.kinds, entry.kinds))]
-        if query.other and entry.fact.id == query.previous:
+        if query.other and entry.id == query.previous:
             reasons.append("was just answered, and something else is asked for")
-        if query.expands and not any(_spelt_out(short, entry.fact.answer.en) for short in query.expands):
+        if query.expands and not any(_spelt_out(short, entry.record.answer_en) for short in query.expands):
             reasons.append(f"does not spell out {' or '.join(query.expands)}")
-        if "number" in query.kinds and self._number_elsewhere(query, entry.fact.answer.en):
+        if "number" in query.kinds and self._number_elsewhere(query, entry.record.answer_en):
             reasons.append("gives its numbers for others than the one asked about")
         if query.counted and not any(
-            _counts(entry.fact.answer.get(language), query.counted) for language in ("en", "zh")
+            _counts(entry.answer(language), query.counted) for language in ("en", "zh")
         ):
             reasons.append(f"does not count {' or '.join(query.counted)}")
         return tuple(reasons)
@@ -510,8 +509,8 @@ class Matcher:
             kind_given=float(given),
             kind_missed=float(bool(soft) and not given),
             follow_up=float(follow_up),
-            same_section=float(follow_up and best.entry.fact.topic == query.topic),
-            repeat=float(best.entry.fact.id == query.previous),
+            same_section=float(follow_up and best.entry.topic == query.topic),
+            repeat=float(best.entry.id == query.previous),
             chinese=float(query.language == "zh"),
         )
 
@@ -833,11 +832,11 @@ class Matcher:
             if len(ranked) >= SUGGESTIONS and a * coverage + b + c + bonus < best:
                 break
             scored = self.score(query, entries[position], coverage, sorted_text)
-            if bonus and scored.entry.fact.topic == query.topic:
+            if bonus and scored.entry.topic == query.topic:
                 scored = dataclasses.replace(scored, score=scored.score + bonus)
-            if scored.entry.fact.id == query.previous:
+            if scored.entry.id == query.previous:
                 scored = dataclasses.replace(scored, score=scored.score - _REPEAT_PENALTY)
-            if lead and scored.entry.fact.id in self._leads:
+            if lead and scored.entry.id in self._leads:
                 scored = dataclasses.replace(scored, score=scored.score + lead)
             best = max(best, scored.score)
             ranked.append(scored)
@@ -1036,13 +1035,13 @@ def ambiguous_facts(knowledge: Knowledge) -> list[Problem]:
     matcher = Matcher(knowledge)
     warnings: dict[tuple[str, str], Problem] = {}
     for entry in matcher.index.entries:
-        own_id = entry.fact.id
+        own_id = entry.id
         for language in ("en", "zh"):
             for variant in entry.fact.questions.get(language):
                 ranked = matcher.rank(matcher.query(variant))
-                own = next((s.score for s in ranked if s.entry.fact.id == own_id), 0.0)
+                own = next((s.score for s in ranked if s.entry.id == own_id), 0.0)
                 for other in ranked:
-                    other_id = other.entry.fact.id
+                    other_id = other.entry.id
                     if other_id == own_id or other.score < own - _AMBIGUOUS_MARGIN:
                         continue
                     pair = (min(own_id, other_id), max(own_id, other_id))

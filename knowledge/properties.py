@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from knowledge.models import Fact
 from knowledge.normalize import is_han
 
 PROPERTIES: dict[str, tuple[str, ...]] = {
@@ -59,9 +58,9 @@ def asked_properties(text: str) -> tuple[str, ...]:
     return tuple(name for name, pattern in _ASKED.items() if pattern.search(text))
 
 
-def missing_properties(asked: tuple[str, ...], fact: Fact) -> list[str]:
+def missing_properties(asked: tuple[str, ...], answer_en: str, answer_zh: str) -> list[str]:
     """The properties asked for that neither of the fact's answers gives."""
     if not asked:
         return []
-    answers = f"{fact.answer.en} {fact.answer.zh}".casefold()
+    answers = f"{answer_en} {answer_zh}".casefold()
     return [name for name in asked if not _STATED[name].search(answers)]
