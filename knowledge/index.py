@@ -176,6 +176,11 @@ class Entries:
     """Every fact's segments' token ids, each segment ended by 0, fact after fact."""
     starts: array[int]
     """Where each fact's row begins in `rows` (one more at the end)."""
+    term_rows: array[int]
+    """Every fact's asked segments' (variants', then keywords') terms, each once, as ids in `tokens`,
+    each segment ended by 0: read, not worked out again from the words, when an entry is made."""
+    term_starts: array[int]
+    """Where each fact's terms begin in `term_rows` (one more at the end)."""
     expand: Callable[[str], list[str]]
     english: Callable[[str], str]
     weights: dict[str, float]
@@ -209,24 +214,28 @@ class Entries:
 
     def _make(self, position: int) -> Entry:
         record = self.facts.record(position)
-        ids = self.rows[self.starts[position] : self.starts[position + 1]]
-        segments = [piece.split() for piece in " ".join(map(self.tokens.__getitem__, ids)).split(_END)]
-        terms, asked = _asked_terms(segments, self.expand, self.english)
+        segments = _decoded(self.tokens, self.rows[self.starts[position] : self.starts[position + 1]])
+        terms = _decoded(
+            self.tokens, self.term_rows[self.term_starts[position] : self.term_starts[position + 1]]
+        )
         english = len(record.en)
         count = english + len(record.zh)
-        unique = [tuple(frozenset(terms[number])) for number in range(count)]
+        unique = [tuple(variant) for variant in terms[:count]]
         # Variants with the same terms get one sum of their weights (summed in another order it could
         # differ in the last bit, and two variants that say the same would not tie).
         totals: dict[frozenset[str], float] = {}
+        sums = []
         for variant in unique:
             key = frozenset(variant)
-            if key not in totals:
-                totals[key] = sum(self.weights[t] for t in variant)
+            total = totals.get(key)
+            if total is None:
+                total = totals[key] = sum(map(self.weights.__getitem__, variant))
+            sums.append(total)
         return Entry(
             record,
-            asked,
+            frozenset(chain.from_iterable(terms)),
             tuple(unique),
-            tuple(totals[frozenset(variant)] for variant in unique),
+            tuple(sums),
             self.arounds[record.topic],
             tuple(" ".join(sorted(segments[number])) for number in range(english)),
             tuple(" ".join(sorted(segments[number])) for number in range(english, count)),
@@ -535,6 +544,8 @@ def _build(knowledge: Knowledge, facts: FactStore, han: HanSplitter) -> Index:
     vocabulary = _Vocabulary()
     rows: array[int] = array("H")
     starts = array("i", [0])
+    term_rows: array[int] = array("H")
+    term_starts = array("i", [0])
 
     cached_term = _Memo(term_of).__getitem__
     launch_names: defaultdict[str, list[str]] = defaultdict(list)
@@ -559,13 +570,19 @@ def _build(knowledge: Knowledge, facts: FactStore, han: HanSplitter) -> Index:
             for tokens in segments:
                 row += map(vocabulary.__getitem__, tokens)
                 row.append(0)
+            terms, asked, answered = _fact_terms(segments, expand, cached_term)
+            term_row: list[int] = []
+            for unique in terms:
+                term_row += map(vocabulary.__getitem__, frozenset(unique))
+                term_row.append(0)
             if rows.typecode == "H" and len(vocabulary) > _NARROW:
-                rows = array("i", rows)
+                rows, term_rows = array("i", rows), array("i", term_rows)
             rows.extend(row[:-1])
             starts.append(len(rows))
+            term_rows.extend(term_row[:-1])
+            term_starts.append(len(term_rows))
             if fact.speaker:
                 speakers.add(fact.speaker)
-            _, asked, answered = _fact_terms(segments, expand, cached_term)
             subject = _subject(fact.id, fact.keywords, fact.topic, launch_names, terms_of)
             around = arounds.get(fact.topic)
             if around is None:
@@ -603,6 +620,8 @@ def _build(knowledge: Knowledge, facts: FactStore, han: HanSplitter) -> Index:
         vocabulary.tokens,
         rows,
         starts,
+        term_rows,
+        term_starts,
         expand,
         cached_term,
         weights,
@@ -652,22 +671,20 @@ def _segment_count(fact: Record) -> int:
     return len(fact.en) + len(fact.zh) + len(fact.keywords) + 2
 
 
+def _decoded(tokens: list[str], ids: array[int]) -> list[list[str]]:
+    """A row's segments, as the strings of their ids (joined and split again, all in C)."""
+    return [piece.split() for piece in " ".join(map(tokens.__getitem__, ids)).split(_END)]
+
+
 def _fact_terms(
     segments: list[list[str]], expand: Callable[[str], list[str]], english: Callable[[str], str]
 ) -> tuple[list[list[str]], frozenset[str], frozenset[str]]:
     """The terms of each asked segment (variants, keywords), then the terms the fact is asked with
     and those only its answer has."""
-    terms, asked = _asked_terms(segments, expand, english)
+    terms = [_terms(tokens, expand, english) for tokens in segments[:-2]]
+    asked = frozenset(chain.from_iterable(terms))
     answered = frozenset(_terms(segments[-2] + segments[-1], expand, english)) - asked
     return terms, asked, answered
-
-
-def _asked_terms(
-    segments: list[list[str]], expand: Callable[[str], list[str]], english: Callable[[str], str]
-) -> tuple[list[list[str]], frozenset[str]]:
-    """The terms of each asked segment (variants, keywords), then all of them."""
-    terms = [_terms(tokens, expand, english) for tokens in segments[:-2]]
-    return terms, frozenset(chain.from_iterable(terms))
 
 
 def _subject(

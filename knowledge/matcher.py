@@ -382,7 +382,8 @@ class Matcher:
             if t.known and t.term in self.index.subjects and t.term in best.entry.asked | best.entry.answered
         ]
         about = max(named, key=lambda t: t.weight).term if named else None
-        for candidate in ranked[1:_CHECKED]:
+        # A name the knowledge does not have rules out every candidate alike: none is looked at.
+        for candidate in ranked[1:_CHECKED] if not query.unknown_names else ():
             if not reasons:
                 break
             found = self._ruled_out(query, candidate)
