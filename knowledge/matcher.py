@@ -138,8 +138,10 @@ _SAYS_NOTHING = re.compile(
 ("what's special about it?", "LMI 是啥东西", "Neuron Profiler 有啥特别的") name no attribute, so the
 question is its subject alone (not "what's new": "what is new in serverless" asks for the new thing);
 and chat fillers ("Peter 现在是啥职位来着")."""
-_HAN_PRONOUNS = frozenset({"他们", "她们", "它们", "我们", "你们", "他的", "她的", "它的"})
-"""Pronoun bigrams: who or what they stand for is the conversation's subject, not a word to match."""
+_HAN_SKIPPED = frozenset({"他们", "她们", "它们", "我们", "你们", "他的", "她的", "它的", "有哪"})
+"""Pronoun bigrams (who or what they stand for is the conversation's subject, not a word to match) and
+有哪 of 有哪些 ("which are there"), which, like 有啥 and 有什, says a list is wanted, not of what:
+"有哪些客户数据" after an M9g question matched a Graviton fact asked as "Graviton有哪些客户案例"."""
 _OTHER = re.compile(r"\b(others?|else|another|besides)\b|别的|其他|其它|另外|还有啥|还有什么|还有哪")
 """Asking for something other than what was just said."""
 _LIGHT_VERBS = frozenset(
@@ -775,7 +777,7 @@ class Matcher:
         for term in index.han(run):
             if term in HAN_TIME and term not in index.df:
                 unknown.append(term)
-            elif term in _HAN_PRONOUNS:
+            elif term in _HAN_SKIPPED:
                 continue
             elif term in index.df:
                 terms.append(QueryTerm(term, index.idf(term), True, source=run, name=term in HAN_TIME))

@@ -399,3 +399,12 @@ async def test_a_question_that_only_names_a_launch_gets_its_overview(bot: Bot) -
     """ "tell me about the trn3 ultraserver" asks nothing in particular: the launch's first fact, not
     whichever of its details scores a hair higher."""
     assert "144" in await ask(bot, "tell me about the trn3 ultraserver")
+
+
+async def test_which_ones_are_there_says_a_list_is_wanted_not_of_what(bot: Bot) -> None:
+    """有哪些 after an M9g question asks for M9g's customers: 有哪 must not pull the answer to the Graviton
+    fact that happens to be asked as "Graviton有哪些客户案例"."""
+    ada = Context(conversation="ada")
+    assert "25%" in await ask(bot, "m9g 比上一代快多少", ada)
+    customers = await ask(bot, "有哪些客户的数据", ada)
+    assert "Airbnb" in customers and "Adobe" not in customers
