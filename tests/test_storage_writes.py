@@ -18,6 +18,7 @@ from bot.service.background import background
 from bot.service.limits import RateSlot
 from bot.settings import Settings
 from bot.storage import Storage, tables
+from bot.storage.claims import positional
 from bot.storage.store import _ADMIT, Admitted
 from tests.persistence import db_url_fixture, postgres_url_fixture, write_knowledge  # noqa: F401  (fixtures)
 
@@ -149,7 +150,7 @@ async def test_a_claim_connection_the_server_dropped_is_replaced(postgres_url: s
         [connection] = storage._claims._idle  # type: ignore[union-attr]  # the one pooled connection
         with admin.connect() as admin_connection:
             admin_connection.execute(
-                sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": connection.info.backend_pid}
+                sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": connection.get_server_pid()}
             )
         assert await storage.admit(["E2"], TTL, NOW) == Admitted(first=True)
         assert await storage.admit(["E1"], TTL, NOW) == Admitted(first=False)
@@ -167,10 +168,12 @@ async def test_a_claim_finds_its_keys_by_index_however_small_the_table_looks(pos
         slot = RateSlot("slack", "U1", 20, MINUTE)
         assert await storage.admit(["E1"], TTL, NOW, slot) == Admitted(first=True, slot=(True, False, 0.0))
         [connection] = storage._claims._idle  # type: ignore[union-attr]  # the one pooled connection
-        params = {"keys": ["E2"], "prefix": "rate:slack:U1:", "limit": 20, "now": NOW, "until": NOW + TTL}
-        params["slot_until"] = NOW + MINUTE
-        cursor = await connection.execute("EXPLAIN " + _ADMIT, params)
-        plan = "\n".join(str(row[0]) for row in await cursor.fetchall())
+        now = NOW.replace(tzinfo=None)  # the columns hold naive UTC
+        params = {"keys": ["E2"], "prefix": "rate:slack:U1:", "limit": 20, "now": now, "until": now + TTL}
+        params["slot_until"] = now + MINUTE
+        sql, names = positional(_ADMIT)
+        rows = await connection.fetch("EXPLAIN " + sql, *(params[name] for name in names))
+        plan = "\n".join(str(row[0]) for row in rows)
         assert "Index Scan using deliveries_pkey on deliveries" in plan
         assert "Seq Scan on deliveries" not in plan
     finally:
