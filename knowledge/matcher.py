@@ -146,10 +146,10 @@ _OTHER = re.compile(r"\b(others?|else|another|besides)\b|别的|其他|其它|�
 """Asking for something other than what was just said."""
 _LIGHT_VERBS = frozenset(
     {"use", "used", "using", "have", "has", "had", "get", "got", "make", "made", "need", "do", "doe", "did"}
-    | {"用", "用的"}
+    | {"用", "用的", "能用"}
 )
-"""Verbs that carry the question's grammar rather than what it asks about (as terms; 有啥用 and
-是干嘛用的 ask what something is for, not about using it)."""
+"""Verbs that carry the question's grammar rather than what it asks about (as terms: 能用 in "啥时候能用"
+asks when it is available; 有啥用 and 是干嘛用的 ask what something is for, not about using it)."""
 _WHO_VERB = re.compile(
     r"\bwho (ran|runs|led|leads|did|does|handled|covered|took)\b(?= (the|that|this|their|his|her)\b)",
     re.IGNORECASE,

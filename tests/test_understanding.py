@@ -408,3 +408,11 @@ async def test_which_ones_are_there_says_a_list_is_wanted_not_of_what(bot: Bot) 
     assert "25%" in await ask(bot, "m9g 比上一代快多少", ada)
     customers = await ask(bot, "有哪些客户的数据", ada)
     assert "Airbnb" in customers and "Adobe" not in customers
+
+
+async def test_can_use_asks_when_it_is_available_not_about_using(bot: Bot) -> None:
+    """能用 (can use) in "啥时候能用" is grammar, like 用: the answer is when PyTorch on Trainium is
+    available, which says nothing of using."""
+    ada = Context(conversation="ada")
+    assert "neuron" in await ask(bot, "pytorch 在 trainium 上要改代码吗", ada)
+    assert "2026" in await ask(bot, "啥时候能用", ada)
