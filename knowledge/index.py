@@ -602,8 +602,8 @@ def _build(knowledge: Knowledge, facts: FactStore, han: HanSplitter) -> Index:
     df = {term: len(positions) for term, positions in asked_postings.items()}
     for term, positions in answered_postings.items():
         df[term] = df.get(term, 0) + len(positions)
-    # Buckets in a fixed order, commonest term first: a misspelling that is as close to two terms
-    # (`lmsi`: `lmi`, `lms`) means the commoner, in every process (not by the hash seed's set order).
+    # Buckets in a fixed order, commonest term first: a misspelling as close to two terms means the
+    # commoner, in every process (not whichever the hash seed's set order put first).
     for term in sorted(df, key=lambda t: (-df[t], t)):
         if is_han(term):
             continue
