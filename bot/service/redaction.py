@@ -23,6 +23,7 @@ THIRD_PARTY = (
     "asyncio",
     "sqlalchemy",
     "psycopg",
+    "asyncpg",
 )
 MASK = "…"
 SECRET_FIELDS = (

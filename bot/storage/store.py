@@ -295,7 +295,7 @@ class Storage:
         self._claims: ClaimConnections | None = None
         """`admit`'s connections, on the event loop (PostgreSQL only)."""
         if self.shared:
-            from bot.storage.claims import ClaimConnections  # here: psycopg is loaded only when needed
+            from bot.storage.claims import ClaimConnections  # here: asyncpg is loaded only when needed
 
             self._claims = ClaimConnections(
                 self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
