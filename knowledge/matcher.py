@@ -376,21 +376,8 @@ class Matcher:
         # The best candidate that answers what is asked: a neighbour that scores higher but misses a
         # name or the asked attribute loses to the fact that has them.
         best, reasons = ranked[0], self._ruled_out(query, ranked[0])
-        # What the best match showed the question to be about, by its rarest subject ("epic", of "epic
-        # games" and "graviton"): a neighbour further down that is not about it is no answer either.
-        named = [
-            t
-            for t in query.terms
-            if t.known and t.term in self.index.subjects and t.term in best.entry.asked | best.entry.answered
-        ]
-        about = max(named, key=lambda t: t.weight).term if named else None
-        # A name the knowledge does not have rules out every candidate alike: none is looked at.
-        for candidate in ranked[1:_CHECKED] if not query.unknown_names else ():
-            if not reasons:
-                break
-            found = self._ruled_out(query, candidate)
-            if not found and (about is None or about in candidate.entry.asked | candidate.entry.answered):
-                best, reasons = candidate, found
+        if reasons and not query.unknown_names:  # a name the knowledge lacks rules out every fact alike
+            best, reasons = self._neighbour(query, ranked, reasons)
         runner_up = max((s.score for s in ranked if s is not best), default=0.0)
         signals = self._signals(query, best, runner_up, follow_up)
         confidence = self.calibration.confidence(signals)
@@ -430,6 +417,29 @@ class Matcher:
             considered=best.entry.fact,
             ruled_out=reasons,
         )
+
+    def _neighbour(
+        self, query: Query, ranked: list[Scored], reasons: tuple[str, ...]
+    ) -> tuple[Scored, tuple[str, ...]]:
+        """When the best match is ruled out, the next of the first _CHECKED that is not (with no reasons),
+        else the best match and its reasons. It must still be about what the best match showed the
+        question to be about, by its rarest subject ("epic", of "epic games" and "graviton")."""
+        first = ranked[0].entry
+        named = [
+            t
+            for t in query.terms
+            if t.known
+            and t.term in self.index.subjects
+            and (t.term in first.asked or t.term in first.answered)
+        ]
+        about = max(named, key=lambda t: t.weight).term if named else None
+        for candidate in ranked[1:_CHECKED]:
+            entry = candidate.entry
+            if about is not None and about not in entry.asked and about not in entry.answered:
+                continue
+            if not self._ruled_out(query, candidate):
+                return candidate, ()
+        return ranked[0], reasons
 
     def _ruled_out(self, query: Query, candidate: Scored) -> tuple[str, ...]:
         """Why a candidate cannot be the answer whatever it scores (empty: it can)."""
@@ -654,12 +664,11 @@ class Matcher:
                 continue
             if text in STOPWORDS:
                 continue
-            if text.isalpha() and following.isalpha() and term_of(text + following) in index.df:
-                compound = self._known(term_of(text + following))
-                if compound is not None:  # "ultra server": UltraServer
-                    terms.append(compound)
-                    skip_next = True
-                    continue
+            compound = term_of(text + following) if text.isalpha() and following.isalpha() else ""
+            if compound in index.df:  # "ultra server": UltraServer (as written, never a misspelling)
+                terms.append(QueryTerm(compound, index.idf(compound), True, source=compound))
+                skip_next = True
+                continue
             if text.isalpha() and following.isdigit() and len(following) <= 2:
                 merged = self._known(text + following)
                 if merged is not None:
@@ -986,8 +995,14 @@ def _missing_names(query: Query, entry: Entry, section: frozenset[str] = frozens
     A name its section mentions (`section`: `trn3` in Decart's section) is not missing when the
     question also names the fact's own subject: "Decart's frame rate on trn3" is about Decart.
     """
-    mentioned = entry.asked | entry.answered | entry.around
-    missing = [term for term in query.terms if term.name and term.term not in mentioned]
+    missing = [
+        term
+        for term in query.terms
+        if term.name
+        and term.term not in entry.asked
+        and term.term not in entry.answered
+        and term.term not in entry.around
+    ]
     if missing and section and any(_names_own_subject(t.term, entry) for t in query.terms):
         missing = [
             term for term in missing if term.term not in section or _other_generation(term.term, entry)
