@@ -15,6 +15,7 @@ can write its installed code can.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import logging
@@ -22,6 +23,7 @@ import os
 import pickle
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,31 +58,41 @@ def _path(kind: str, key: str) -> Path:
     return cache_dir() / f"{kind}-{name}{_SUFFIX}"
 
 
+@contextlib.contextmanager
+def long_lived() -> Iterator[None]:
+    """Around making objects that live as long as the knowledge (read back here, or built by
+    `build_index`): the cyclic collector is paused while they are made (it would rescan them over and
+    over), and, once they are, everything is frozen out of its reach, so that collections at question
+    time do not walk them."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+    gc.freeze()
+
+
 def load(kind: str, key: str, expected: type) -> Any | None:
     """The object cached for `key`, or None when there is none, or none that reads back whole and is
-    what was asked for (such a file is deleted). The cyclic collector is paused while it is read, and
-    what was read is frozen out of its reach, as `build_index` does with what it builds."""
+    what was asked for (such a file is deleted). It is read `long_lived`."""
     path = _path(kind, key)
     try:
         data = path.read_bytes()
     except OSError:
         return None
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        stored_key, value = pickle.loads(data)
+        with long_lived():
+            stored_key, value = pickle.loads(data)
     except Exception as error:  # a truncated or foreign file raises whatever unpickling meets
         _log.warning("knowledge cache: %s is unreadable (%s); rebuilding", path, error)
         path.unlink(missing_ok=True)
         return None
-    finally:
-        if collecting:
-            gc.enable()
     if stored_key != key or not isinstance(value, expected):
         _log.warning("knowledge cache: %s holds something else; rebuilding", path)
         path.unlink(missing_ok=True)
         return None
-    gc.freeze()
     os.utime(path)
     return value
 

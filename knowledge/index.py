@@ -13,7 +13,6 @@ and variants) is made from those integers when first asked for, and the most rec
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import math
 import re
@@ -476,9 +475,8 @@ def series_prefix(term: str) -> str | None:
 def build_index(knowledge: Knowledge, han: HanSplitter = han_terms) -> Index:
     """Index the knowledge; at 100,000 facts this still makes hundreds of thousands of objects.
 
-    The cyclic garbage collector is paused while they are made (it would rescan them over and over)
-    and everything is then frozen out of its reach, the knowledge's millions of objects included, so
-    collections triggered at question time do not walk them.
+    They are made `cache.long_lived`: the cyclic garbage collector paused, then everything frozen out
+    of its reach, the knowledge's millions of objects included.
 
     A knowledge of `cache.CACHE_FROM` facts or more is read from the cache when the same knowledge
     was indexed by the same code before, and cached when it was not (see knowledge/cache.py).
@@ -492,16 +490,10 @@ def build_index(knowledge: Knowledge, han: HanSplitter = han_terms) -> Index:
         if cached is not None:
             cached.entries.facts = facts
             return cached
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with cache.long_lived():
         index = _build(knowledge, facts, han)
-    finally:
-        if collecting:
-            gc.enable()
     if key is not None:
         cache.save("index", key, index)
-    gc.freeze()
     return index
 
 
@@ -566,20 +558,14 @@ def _build(knowledge: Knowledge, facts: FactStore, han: HanSplitter) -> Index:
         segmented = iter(plain_segments([text for fact in chunk for text in _texts(fact)]))
         for position, fact in enumerate(chunk, first):
             segments = [next(segmented) for _ in range(_segment_count(fact))]
-            row: list[int] = []
-            for tokens in segments:
-                row += map(vocabulary.__getitem__, tokens)
-                row.append(0)
             terms, asked, answered = _fact_terms(segments, expand, cached_term)
-            term_row: list[int] = []
-            for unique in terms:
-                term_row += map(vocabulary.__getitem__, frozenset(unique))
-                term_row.append(0)
+            row = _encoded(vocabulary, segments)
+            term_row = _encoded(vocabulary, map(frozenset, terms))  # each term once
             if rows.typecode == "H" and len(vocabulary) > _NARROW:
                 rows, term_rows = array("i", rows), array("i", term_rows)
-            rows.extend(row[:-1])
+            rows.extend(row)
             starts.append(len(rows))
-            term_rows.extend(term_row[:-1])
+            term_rows.extend(term_row)
             term_starts.append(len(term_rows))
             if fact.speaker:
                 speakers.add(fact.speaker)
@@ -669,6 +655,15 @@ def _texts(fact: Record) -> list[str]:
 
 def _segment_count(fact: Record) -> int:
     return len(fact.en) + len(fact.zh) + len(fact.keywords) + 2
+
+
+def _encoded(vocabulary: _Vocabulary, segments: Iterable[Iterable[str]]) -> list[int]:
+    """Segments as ids, each ended by 0 but the last: what `_decoded` reads back."""
+    row: list[int] = []
+    for segment in segments:
+        row += map(vocabulary.__getitem__, segment)
+        row.append(0)
+    return row[:-1]
 
 
 def _decoded(tokens: list[str], ids: array[int]) -> list[list[str]]:
