@@ -4,6 +4,7 @@ them stored before the bot stops; a request's delivery claim and rate slot in on
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -66,6 +67,39 @@ async def test_every_queued_write_is_stored_in_order_and_in_few_transactions(db_
             assert list(questions) == [f"question number {n}" for n in range(900)]
         assert count(storage, tables.feedback) == 3
         assert len(commits) < 50, "batched: far fewer commits than writes"
+    finally:
+        storage.close()
+
+
+async def test_a_batch_stores_every_value_as_written(db_url: str) -> None:
+    """A batch's rows go in one COPY on PostgreSQL: tabs, newlines, backslashes, quotes, Chinese, emoji,
+    a missing fact, a list of suggestions (JSON) and times read back exactly as written, as on SQLite."""
+    storage = Storage(db_url, user_salt="salt")
+    recorder = QuestionRecorder(storage)
+    awkward = "tab\there\nnew line \\N back\\slash \"quoted\" 'single' 带宽呢？ 🚀 \\."
+    try:
+        recorder(dataclasses.replace(asked(0), question=awkward))
+        recorder(dataclasses.replace(asked(1), fact_id="g5-cores", pack="reinvent", confidence=0.875))
+        storage.write(storage.record_unanswered, awkward, "zh", "slack", ["a\tb", '引号"', ""], NOW)
+        await storage.drain()
+        with storage.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(
+                    curation.asked.c.question,
+                    curation.asked.c.fact_id,
+                    curation.asked.c.pack,
+                    curation.asked.c.confidence,
+                    curation.asked.c.created_at,
+                ).order_by(curation.asked.c.id)
+            ).all()
+        assert [tuple(row) for row in rows] == [
+            (awkward, None, None, 0.1, NOW),
+            ("question number 1", "g5-cores", "reinvent", 0.875, NOW + timedelta(seconds=1)),
+        ]
+        missed = storage.missed_questions()
+        assert [(m.question, m.suggestions, m.created_at) for m in missed] == [
+            (awkward, ["a\tb", '引号"', ""], NOW)
+        ]
     finally:
         storage.close()
 
