@@ -19,8 +19,8 @@ from bot.service.background import background
 from bot.service.limits import RateSlot
 from bot.settings import Settings
 from bot.storage import Storage, tables
-from bot.storage.claims import positional
-from bot.storage.store import _ADMIT, Admitted
+from bot.storage.migrations import ADMIT_QUERY_V5
+from bot.storage.store import Admitted
 from tests.persistence import db_url_fixture, postgres_url_fixture, write_knowledge  # noqa: F401  (fixtures)
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -160,6 +160,38 @@ async def test_a_delivery_is_first_once_across_replicas_and_a_repeat_takes_no_ra
         two.close()
 
 
+async def test_requests_made_together_share_one_statement_and_each_sees_the_ones_before_it(
+    postgres_url: str,
+) -> None:
+    """What a busy loop does: a dozen answers start in one turn. Their claims go in one statement (so
+    one connection is all they open), admitted in turn: a user's second question finds the first's slot
+    taken, and a delivery made twice is first once."""
+    storage = Storage(postgres_url, user_salt="salt")
+    limited = RateSlot("slack", "UONE", 1, MINUTE)
+    try:
+        assert await storage.admit(["E0"], TTL, NOW) == Admitted(first=True)  # the schema, a connection
+        verdicts = await asyncio.gather(
+            storage.admit(["E1"], TTL, NOW, limited),
+            storage.admit(["E2"], TTL, NOW, limited),
+            storage.admit(["E3", "M3"], TTL, NOW),
+            storage.admit(["M3", "E3"], TTL, NOW),
+            *(
+                storage.admit([f"E{n}"], TTL, NOW, RateSlot("slack", f"U{n}", 1, MINUTE))
+                for n in range(4, 12)
+            ),
+        )
+        assert verdicts[:4] == [
+            Admitted(first=True, slot=(True, False, 0.0)),
+            Admitted(first=True, slot=(False, True, 60.0)),
+            Admitted(first=True),
+            Admitted(first=False),
+        ]
+        assert verdicts[4:] == [Admitted(first=True, slot=(True, False, 0.0))] * 8
+        assert len(storage._claims._idle) == 1  # type: ignore[union-attr]  # one statement, one connection
+    finally:
+        storage.close()
+
+
 async def test_requests_racing_for_one_users_slots_get_exactly_the_limit(postgres_url: str) -> None:
     replicas = [Storage(postgres_url, user_salt="salt", workers=4) for _ in range(2)]
     slot = RateSlot("slack", "UBUSY", 5, MINUTE)
@@ -203,10 +235,20 @@ async def test_a_claim_finds_its_keys_by_index_however_small_the_table_looks(pos
         assert await storage.admit(["E1"], TTL, NOW, slot) == Admitted(first=True, slot=(True, False, 0.0))
         [connection] = storage._claims._idle  # type: ignore[union-attr]  # the one pooled connection
         now = NOW.replace(tzinfo=None)  # the columns hold naive UTC
-        params = {"keys": ["E2"], "prefix": "rate:slack:U1:", "limit": 20, "now": now, "until": now + TTL}
-        params["slot_until"] = now + MINUTE
-        sql, names = positional(_ADMIT)
-        rows = await connection.fetch("EXPLAIN " + sql, *(params[name] for name in names))
+        # admit_request's query, as its function runs it on the claim connection: a generic plan
+        arguments = {
+            "p_keys": "$1::varchar[]",
+            "p_prefix": "$2::text",
+            "p_limit": "$3::integer",
+            "p_now": "$4::timestamp",
+            "p_until": "$5::timestamp",
+            "p_slot_until": "$6::timestamp",
+        }
+        query = ADMIT_QUERY_V5
+        for name in sorted(arguments, key=len, reverse=True):  # p_slot_until before p_until
+            query = query.replace(name, arguments[name])
+        values = (["E2"], "rate:slack:U1:", 20, now, now + TTL, now + MINUTE)
+        rows = await connection.fetch("EXPLAIN " + query, *values)
         plan = "\n".join(str(row[0]) for row in rows)
         assert "Index Scan using deliveries_pkey on deliveries" in plan
         assert "Seq Scan on deliveries" not in plan

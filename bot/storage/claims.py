@@ -1,12 +1,19 @@
-"""A few PostgreSQL connections on the event loop itself, for the one statement every request makes
-(`Storage.admit`: its delivery claim and rate slot).
+"""A few PostgreSQL connections on the event loop itself, for the one statement every request needs
+(`Storage.admit`: its delivery claim and rate slot), and the requests the loop has ready sent together.
 
 The rest of the storage runs on threads, which is right for rare or batched work; for a statement per
 request the hand-off (a thread woken, the GIL taken back and forth with the busy loop, the loop woken
 again) cost more than the statement. These connections are asyncpg's: its protocol runs on the loop as
 callbacks, where psycopg's async connections add and remove a reader on the loop's selector for every
-wait, and it takes half the CPU per claim (60 against 120 µs alone; the claim was about a third of the
-bot's time per event under load). Each connection commits every statement on its own without waiting
+wait, and it takes half the CPU per claim (60 against 120 µs alone).
+
+Under load a dozen answers start in the same turn of the loop, and each used to send its own statement.
+Now the requests asked for in one turn go in one statement (`_ADMIT_MANY`, at most `BATCH` of them),
+which calls the schema's `admit_request` (`bot.storage.migrations`) for each in turn: each sees the ones
+before it (two from one user take two slots; a delivery twice in one batch is first once). A batch of 8
+costs 20 µs of the bot's CPU per request instead of 90, and 0.11 ms of the server's instead of 0.19.
+Requests are sorted by rate slot, then keys, so batches of two replicas take the rows they share in one
+order and do not deadlock over them. Each connection commits every statement on its own without waiting
 for the disk (`synchronous_commit` off: see `Storage.admit`), with the storage's `statement_timeout`.
 Imported only for a shared database (asyncpg stays unloaded with SQLite).
 """
@@ -15,13 +22,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import asyncpg
 import sqlalchemy as sa
 
-_NAMED = re.compile(r"%\((\w+)\)s")
+BATCH = 100
+"""Most requests in one statement (each takes about 0.1 ms of the server's time)."""
+
+_ADMIT_MANY = """
+SELECT a.fresh, a.claimed, a.taken, a.held, a.frees_at, a.tell
+FROM unnest($1::text[], $2::integer[], $3::timestamp[], $4::timestamp[], $5::timestamp[])
+    WITH ORDINALITY AS r (prefix, rate_limit, at, until, slot_until, i)
+CROSS JOIN LATERAL admit_request(
+    ARRAY(
+        SELECT k.key FROM unnest($6::varchar[], $7::bigint[]) WITH ORDINALITY AS k (key, owner, n)
+        WHERE k.owner = r.i ORDER BY k.n
+    ),
+    r.prefix, r.rate_limit, r.at, r.until, r.slot_until
+) AS a
+ORDER BY r.i
+"""
+"""Every request of a batch, in order: its columns as arrays, and its keys as one array with, beside
+each key, the number of the request it belongs to."""
 
 _UNREACHABLE = (
     OSError,
@@ -36,17 +60,27 @@ _UNREACHABLE = (
 opposed to a statement that fails."""
 
 
-def positional(sql: str) -> tuple[str, tuple[str, ...]]:
-    """`sql` with its `%(name)s` parameters (the storage's driver style) numbered as `$1`..., and the
-    names in that order."""
-    names: list[str] = []
+def _failure(error: BaseException) -> Exception:
+    """ConnectionError when the database cannot be reached, else SQLAlchemy's DatabaseError (without
+    the parameters: they are user data), as the rest of the storage raises."""
+    failure: Exception
+    if isinstance(error, _UNREACHABLE):
+        failure = ConnectionError(str(error).splitlines()[0] if str(error) else type(error).__name__)
+    else:
+        failure = sa.exc.DatabaseError(None, None, error)
+    failure.__cause__ = error
+    return failure
 
-    def number(match: re.Match[str]) -> str:
-        if match.group(1) not in names:
-            names.append(match.group(1))
-        return f"${names.index(match.group(1)) + 1}"
 
-    return _NAMED.sub(number, sql), tuple(names)
+class Claim(NamedTuple):
+    """One request to admit: `admit_request`'s arguments (times naive UTC)."""
+
+    keys: list[str]
+    prefix: str
+    limit: int
+    now: datetime
+    until: datetime
+    slot_until: datetime
 
 
 class ClaimConnections:
@@ -61,47 +95,80 @@ class ClaimConnections:
         self._idle: list[asyncpg.Connection] = []
         self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._statements: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self._ready: list[tuple[Claim, asyncio.Future[tuple[Any, ...]]]] = []
+        """Requests asked for in this turn of the loop, sent together at its end."""
+        self._sending: set[asyncio.Task[None]] = set()
 
-    async def fetchone(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
-        """The statement's one row. Raises ConnectionError when the database cannot be reached, and
-        SQLAlchemy's DatabaseError for any other failure, as the rest of the storage does."""
-        statement = self._statements.get(sql)
-        if statement is None:
-            statement = self._statements[sql] = positional(sql)
-        text, names = statement
-        try:
-            return await self._fetchone(text, [params[name] for name in names])
-        except _UNREACHABLE as error:
-            raise ConnectionError(
-                str(error).splitlines()[0] if str(error) else type(error).__name__
-            ) from error
-        except asyncpg.PostgresError as error:
-            raise sa.exc.DatabaseError(None, None, error) from error  # no parameters: they are user data
-
-    async def _fetchone(self, sql: str, args: list[Any]) -> tuple[Any, ...]:
+    async def admit(
+        self, keys: list[str], prefix: str, limit: int, now: datetime, until: datetime, slot_until: datetime
+    ) -> tuple[Any, ...]:
+        """`admit_request`'s answer (times naive UTC), in a statement with the other requests of this turn
+        of the loop. Raises ConnectionError when the database cannot be reached, and SQLAlchemy's
+        DatabaseError for any other failure, as the rest of the storage does."""
+        claim = Claim(keys, prefix, limit, now, until, slot_until)
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # connections (and the semaphore) belong to the loop that made them
             self.close()
-            self._loop, self._slots = loop, asyncio.Semaphore(self.size)
+            self._loop, self._slots, self._ready = loop, asyncio.Semaphore(self.size), []
+        answer: asyncio.Future[tuple[Any, ...]] = loop.create_future()
+        if not self._ready:
+            loop.call_soon(self._send)
+        self._ready.append((claim, answer))
+        return await answer
+
+    def _send(self) -> None:
+        """Send what this turn made ready, a statement for each `BATCH` requests."""
+        ready, self._ready = self._ready, []
+        ready.sort(key=lambda request: (request[0].prefix, request[0].keys))
+        for start in range(0, len(ready), BATCH):
+            task = asyncio.get_running_loop().create_task(self._admit_many(ready[start : start + BATCH]))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    async def _admit_many(self, batch: list[tuple[Claim, asyncio.Future[tuple[Any, ...]]]]) -> None:
+        claims = [claim for claim, _ in batch]
+        try:
+            rows = await self._fetch(
+                [
+                    [claim.prefix for claim in claims],
+                    [claim.limit for claim in claims],
+                    [claim.now for claim in claims],
+                    [claim.until for claim in claims],
+                    [claim.slot_until for claim in claims],
+                    [key for claim in claims for key in claim.keys],
+                    [number for number, claim in enumerate(claims, 1) for _ in claim.keys],
+                ]
+            )
+        except Exception as error:  # every waiter hears of it, as the storage's own errors
+            for _, answer in batch:
+                if not answer.done():
+                    answer.set_exception(_failure(error))
+            return
+        assert len(rows) == len(batch), "a row for every request"
+        for (_, answer), row in zip(batch, rows, strict=True):
+            if not answer.done():  # its asker may have stopped waiting (a timeout)
+                answer.set_result(tuple(row))
+
+    async def _fetch(self, args: list[list[Any]]) -> list[asyncpg.Record]:
         assert self._slots is not None
         async with self._slots:
             for attempt in (1, 2):
                 connection = self._idle.pop() if self._idle else await self._connect()
-                try:
-                    row = await connection.fetchrow(sql, *args)  # prepared once per connection, then cached
-                except _UNREACHABLE:
-                    broken = connection.is_closed()
+                try:  # prepared once per connection, then cached; bounded as a claim is, waiter or not
+                    rows = await connection.fetch(_ADMIT_MANY, *args, timeout=self.statement_ms / 1000 + 1)
+                except (*_UNREACHABLE, asyncpg.InternalClientError) as error:
+                    # The server dropped it (a restart): asyncpg finds it closed, or, when the server's
+                    # farewell arrived just before the statement, busy reading it.
+                    broken = connection.is_closed() or isinstance(error, asyncpg.InternalClientError)
                     self._close(connection)
                     if attempt == 1 and broken:
-                        continue  # the server dropped it (a restart): once more on a new connection
+                        continue  # once more, on a new connection
                     raise
                 except BaseException:  # a failed or cancelled statement: its connection's state is unknown
                     self._close(connection)
                     raise
                 self._idle.append(connection)
-                assert row is not None, "the statement returns one row"
-                return tuple(row)
+                return list(rows)
         raise AssertionError("unreachable")
 
     async def _connect(self) -> asyncpg.Connection:

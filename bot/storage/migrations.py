@@ -1,8 +1,8 @@
 """Versioned schema changes, applied in order at start-up so an upgrade never loses data.
 
-Why not Alembic: the schema is five small tables, the bot creates its own database on first start
-(no separate `alembic upgrade` step for operators to forget), and the steps must run unattended on
-SQLite and PostgreSQL alike. A `schema_version` row and an ordered list of steps give that:
+Why not Alembic: the schema is a few small tables and a function, the bot creates its own database on
+first start (no separate `alembic upgrade` step for operators to forget), and the steps must run
+unattended on SQLite and PostgreSQL alike. A `schema_version` row and an ordered list of steps give that:
 
 - `STEPS[n]` takes the schema from version n to n+1, inside one transaction together with the
   version bump (PostgreSQL and SQLite, as this package drives it, both have transactional DDL), so
@@ -84,7 +84,74 @@ def _wider_topic(connection: Connection) -> None:
         connection.execute(sa.text("ALTER TABLE subscriptions ALTER COLUMN topic TYPE VARCHAR(200)"))
 
 
-STEPS: list[Callable[[Connection], None]] = [_initial, _deliveries, _paused, _wider_topic]
+ADMIT_QUERY_V5 = """
+WITH slots AS (
+    SELECT (p_prefix || n)::varchar AS key, n FROM generate_series(0, p_limit - 1) AS n WHERE p_prefix <> ''
+),
+live AS (
+    SELECT d.key, d.expires_at
+    FROM unnest(p_keys || ARRAY(SELECT key FROM slots) || (p_prefix || 'told')::varchar) AS k (key)
+    CROSS JOIN LATERAL (SELECT key, expires_at FROM deliveries WHERE key = k.key LIMIT 1) AS d
+    WHERE d.expires_at > p_now
+),
+fresh AS (SELECT NOT EXISTS (SELECT 1 FROM live WHERE key = ANY(p_keys)) AS ok),
+claim AS (
+    INSERT INTO deliveries AS d (key, expires_at)
+    SELECT key, p_until FROM unnest(p_keys) AS key
+    WHERE (SELECT ok FROM fresh)
+    ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE d.expires_at <= p_now
+    RETURNING d.key
+),
+first AS (
+    SELECT (SELECT ok FROM fresh) AND count(*) = cardinality(p_keys) AS ok FROM claim
+),
+slot AS (
+    INSERT INTO deliveries AS d (key, expires_at)
+    SELECT key, p_slot_until FROM slots
+    WHERE (SELECT ok FROM first) AND key NOT IN (SELECT key FROM live)
+    ORDER BY n LIMIT 1
+    ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE d.expires_at <= p_now
+    RETURNING d.key
+),
+used AS (SELECT count(*) AS n, min(expires_at) AS frees_at FROM live WHERE key IN (SELECT key FROM slots)),
+told AS (
+    INSERT INTO deliveries AS d (key, expires_at)
+    SELECT p_prefix || 'told', (SELECT frees_at FROM used)
+    WHERE (SELECT ok FROM first) AND p_limit > 0 AND NOT EXISTS (SELECT 1 FROM slot)
+      AND (SELECT n FROM used) >= p_limit
+      AND NOT EXISTS (SELECT 1 FROM live WHERE key = p_prefix || 'told')
+    ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE d.expires_at <= p_now
+    RETURNING d.key
+)
+SELECT (SELECT ok FROM fresh), (SELECT count(*) FROM claim), EXISTS (SELECT 1 FROM slot),
+       (SELECT n FROM used), (SELECT frees_at FROM used), EXISTS (SELECT 1 FROM told)
+"""
+"""One request's admission (`Storage.admit`), the query of version 5's `admit_request`: claim the
+delivery's keys `p_keys` when none is held, then, only if every key was claimed, the first free of the
+`p_limit` rate slots `PREFIX0`... (made here, not sent), or, when none is free, `PREFIXtold` once. Times
+are naive UTC, as the `UTCDateTime` columns hold them. `live` looks each key up on its own (the LIMIT
+keeps the lookup from being merged into a scan of every unexpired row), by the primary key
+(`bot.storage.claims` rules out scanning the table), so a claim costs the same however many keys are
+held. Answers: whether no key was held, how many were claimed, whether a slot was taken, how many were
+held, when the first frees, and whether this refusal is the one to tell."""
+
+
+def _admit_function(connection: Connection) -> None:
+    """Version 5: `admit_request`, a function, so that one statement admits every request the event loop
+    has ready (`bot.storage.claims`), each in turn, seeing the ones before it. PostgreSQL only: only a
+    shared database claims deliveries."""
+    if connection.dialect.name != "postgresql":
+        return
+    connection.exec_driver_sql(
+        "CREATE OR REPLACE FUNCTION admit_request(p_keys varchar[], p_prefix text, p_limit integer,"
+        " p_now timestamp, p_until timestamp, p_slot_until timestamp)"
+        " RETURNS TABLE (fresh boolean, claimed bigint, taken boolean, held bigint, frees_at timestamp,"
+        " tell boolean) LANGUAGE plpgsql VOLATILE AS $body$\n#variable_conflict use_column\nBEGIN\n"
+        f"RETURN QUERY {ADMIT_QUERY_V5};\nEND\n$body$"
+    )
+
+
+STEPS: list[Callable[[Connection], None]] = [_initial, _deliveries, _paused, _wider_topic, _admit_function]
 LATEST = len(STEPS)
 
 

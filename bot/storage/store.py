@@ -66,8 +66,8 @@ HOUSEKEEPING_EVERY = 600.0
 WRITE_RETRY_MAX = 10.0
 """Longest pause, in seconds, between two tries of a pending write while the database is away."""
 CLAIM_CONNECTIONS_PER_WORKER = 4
-"""`admit`'s connections for each of DATABASE_WORKERS (16 by default): with `backlog.MAX_ANSWERING` (12)
-Slack answers in flight, each holding one for a round trip, they are rarely all taken."""
+"""At most so many of `admit`'s connections for each of DATABASE_WORKERS (16 by default): a statement
+carries every request of a turn of the event loop, so under load a few are in use at once."""
 WRITE_BATCH = 500
 """Most background writes stored in one transaction."""
 WRITE_LINGER = 0.1
@@ -199,56 +199,6 @@ def _subscription(row: RowMapping) -> Subscription:
         last_hashes=row["last_hashes"],
         paused=row["paused"],
     )
-
-
-_ADMIT = """
-WITH slots AS (
-    SELECT %(prefix)s || n AS key, n FROM generate_series(0, %(limit)s - 1) AS n WHERE %(prefix)s <> ''
-),
-live AS (
-    SELECT d.key, d.expires_at
-    FROM unnest(%(keys)s::varchar[] || ARRAY(SELECT key FROM slots) || (%(prefix)s || 'told')) AS k (key)
-    CROSS JOIN LATERAL (SELECT key, expires_at FROM deliveries WHERE key = k.key LIMIT 1) AS d
-    WHERE d.expires_at > %(now)s
-),
-fresh AS (SELECT NOT EXISTS (SELECT 1 FROM live WHERE key = ANY(%(keys)s::varchar[])) AS ok),
-claim AS (
-    INSERT INTO deliveries AS d (key, expires_at)
-    SELECT key, %(until)s FROM unnest(%(keys)s::varchar[]) AS key
-    WHERE (SELECT ok FROM fresh)
-    ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE d.expires_at <= %(now)s
-    RETURNING d.key
-),
-first AS (
-    SELECT (SELECT ok FROM fresh) AND count(*) = cardinality(%(keys)s::varchar[]) AS ok FROM claim
-),
-slot AS (
-    INSERT INTO deliveries AS d (key, expires_at)
-    SELECT key, %(slot_until)s FROM slots
-    WHERE (SELECT ok FROM first) AND key NOT IN (SELECT key FROM live)
-    ORDER BY n LIMIT 1
-    ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE d.expires_at <= %(now)s
-    RETURNING d.key
-),
-used AS (SELECT count(*) AS n, min(expires_at) AS frees_at FROM live WHERE key IN (SELECT key FROM slots)),
-told AS (
-    INSERT INTO deliveries AS d (key, expires_at)
-    SELECT %(prefix)s || 'told', (SELECT frees_at FROM used)
-    WHERE (SELECT ok FROM first) AND %(limit)s > 0 AND NOT EXISTS (SELECT 1 FROM slot)
-      AND (SELECT n FROM used) >= %(limit)s
-      AND NOT EXISTS (SELECT 1 FROM live WHERE key = %(prefix)s || 'told')
-    ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE d.expires_at <= %(now)s
-    RETURNING d.key
-)
-SELECT (SELECT ok FROM fresh), (SELECT count(*) FROM claim), EXISTS (SELECT 1 FROM slot),
-       (SELECT n FROM used), (SELECT frees_at FROM used), EXISTS (SELECT 1 FROM told)
-"""
-"""`Storage.admit` in one statement (PostgreSQL, driver SQL: the hot path skips SQLAlchemy's statement
-layer): claim the delivery's keys when none is held, then, only if every key was claimed, the first free
-of the `limit` rate slots `PREFIX0`... (made here, not sent), or, when none is free, `PREFIXtold` once.
-Times are naive UTC, as the `UTCDateTime` columns hold them. `live` looks each key up on its own (the
-LIMIT keeps the lookup from being merged into a scan of every unexpired row), by the primary key
-(`bot.storage.claims` rules out scanning the table), so a claim costs the same however many keys are held."""
 
 
 @dataclass(frozen=True)
@@ -619,9 +569,10 @@ class Storage:
         self, keys: Iterable[str], ttl: timedelta, now: datetime, slot: RateSlot | None = None
     ) -> Admitted | None:
         """Whether a request is the first delivery of its keys in any replica, and, if it is and `slot`
-        is given, one of the user's rate slots for it: one statement, one round trip, on the event loop
-        (`bot.storage.claims`; PostgreSQL only: only a shared database needs it). None when the database
-        cannot be reached or does not answer within `statement_timeout` (logged as for `call`).
+        is given, one of the user's rate slots for it: one round trip on the event loop, in one statement
+        with the other requests of the same turn of the loop (`bot.storage.claims`; PostgreSQL only:
+        only a shared database needs it). None when the database cannot be reached or does not answer
+        within `statement_timeout` (logged as for `call`).
 
         Each key is a row claimed by the INSERT that creates it (or renews it once expired), only when
         none of the keys is held; of two replicas handed the same delivery at once, the second waits for
@@ -665,10 +616,10 @@ class Storage:
         limit = slot.limit if slot is not None else 0
         window = slot.window if slot is not None else timedelta(0)
         utc = now.astimezone(UTC).replace(tzinfo=None)
-        params = {"keys": wanted, "prefix": prefix, "limit": limit, "now": utc, "until": utc + ttl}
-        params["slot_until"] = utc + window
         for _ in range(limit + 2):
-            fresh, claimed, taken, held, frees_at, tell = await self._claims.fetchone(_ADMIT, params)
+            fresh, claimed, taken, held, frees_at, tell = await self._claims.admit(
+                wanted, prefix, limit, utc, utc + ttl, utc + window
+            )
             if not fresh or claimed < len(wanted):
                 return Admitted(first=False)
             if slot is None or taken:
@@ -676,7 +627,7 @@ class Storage:
             if held >= limit:
                 retry_after = max(0.0, ((frees_at or utc) - utc).total_seconds())
                 return Admitted(first=True, slot=(False, bool(tell), retry_after))
-            params["keys"] = wanted = []  # lost a race for a free slot: the delivery is ours, ask again
+            wanted = []  # lost a race for a free slot: the delivery is ours, ask again
         return Admitted(first=True, slot=(False, False, window.total_seconds()))
 
     def forget_delivery(self, keys: Iterable[str]) -> None:
