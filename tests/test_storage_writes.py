@@ -163,13 +163,16 @@ async def test_a_delivery_is_first_once_across_replicas_and_a_repeat_takes_no_ra
 async def test_requests_made_together_share_one_statement_and_each_sees_the_ones_before_it(
     postgres_url: str,
 ) -> None:
-    """What a busy loop does: a dozen answers start in one turn. Their claims go in one statement (so
-    one connection is all they open), admitted in turn: a user's second question finds the first's slot
-    taken, and a delivery made twice is first once."""
+    """What a busy loop does: a dozen answers start in one turn. Their claims go in one statement,
+    admitted in turn: a user's second question finds the first's slot taken, and a delivery made twice
+    is first once."""
     storage = Storage(postgres_url, user_salt="salt")
     limited = RateSlot("slack", "UONE", 1, MINUTE)
     try:
         assert await storage.admit(["E0"], TTL, NOW) == Admitted(first=True)  # the schema, a connection
+        [connection] = storage._claims._idle  # type: ignore[union-attr]  # the claim connection
+        statements: list[str] = []
+        connection.add_query_logger(lambda record: statements.append(record.query))
         verdicts = await asyncio.gather(
             storage.admit(["E1"], TTL, NOW, limited),
             storage.admit(["E2"], TTL, NOW, limited),
@@ -187,7 +190,7 @@ async def test_requests_made_together_share_one_statement_and_each_sees_the_ones
             Admitted(first=False),
         ]
         assert verdicts[4:] == [Admitted(first=True, slot=(True, False, 0.0))] * 8
-        assert len(storage._claims._idle) == 1  # type: ignore[union-attr]  # one statement, one connection
+        assert len(statements) == 1, "one statement for the twelve"
     finally:
         storage.close()
 
@@ -213,7 +216,7 @@ async def test_a_claim_connection_the_server_dropped_is_replaced(postgres_url: s
     admin = sa.create_engine(storage.engine.url)
     try:
         assert await storage.admit(["E1"], TTL, NOW) == Admitted(first=True)
-        [connection] = storage._claims._idle  # type: ignore[union-attr]  # the one pooled connection
+        [connection] = storage._claims._idle  # type: ignore[union-attr]  # the claim connection
         with admin.connect() as admin_connection:
             admin_connection.execute(
                 sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": connection.get_server_pid()}
@@ -233,7 +236,7 @@ async def test_a_claim_finds_its_keys_by_index_however_small_the_table_looks(pos
     try:
         slot = RateSlot("slack", "U1", 20, MINUTE)
         assert await storage.admit(["E1"], TTL, NOW, slot) == Admitted(first=True, slot=(True, False, 0.0))
-        [connection] = storage._claims._idle  # type: ignore[union-attr]  # the one pooled connection
+        [connection] = storage._claims._idle  # type: ignore[union-attr]  # the claim connection
         now = NOW.replace(tzinfo=None)  # the columns hold naive UTC
         # admit_request's query, as its function runs it on the claim connection: a generic plan
         arguments = {

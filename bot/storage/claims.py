@@ -1,21 +1,24 @@
-"""A few PostgreSQL connections on the event loop itself, for the one statement every request needs
-(`Storage.admit`: its delivery claim and rate slot), and the requests the loop has ready sent together.
+"""A PostgreSQL connection on the event loop itself, for the one statement every request needs
+(`Storage.admit`: its delivery claim and rate slot), the requests waiting for it sent together.
 
 The rest of the storage runs on threads, which is right for rare or batched work; for a statement per
 request the hand-off (a thread woken, the GIL taken back and forth with the busy loop, the loop woken
-again) cost more than the statement. These connections are asyncpg's: its protocol runs on the loop as
+again) cost more than the statement. The connection is asyncpg's: its protocol runs on the loop as
 callbacks, where psycopg's async connections add and remove a reader on the loop's selector for every
 wait, and it takes half the CPU per claim (60 against 120 µs alone).
 
-Under load a dozen answers start in the same turn of the loop, and each used to send its own statement.
-Now the requests asked for in one turn go in one statement (`_ADMIT_MANY`, at most `BATCH` of them),
-which calls the schema's `admit_request` (`bot.storage.migrations`) for each in turn: each sees the ones
-before it (two from one user take two slots; a delivery twice in one batch is first once). A batch of 8
-costs 20 µs of the bot's CPU per request instead of 90, and 0.11 ms of the server's instead of 0.19.
-Requests are sorted by rate slot, then keys, so batches of two replicas take the rows they share in one
-order and do not deadlock over them. Each connection commits every statement on its own without waiting
-for the disk (`synchronous_commit` off: see `Storage.admit`), with the storage's `statement_timeout`.
-Imported only for a shared database (asyncpg stays unloaded with SQLite).
+Under load a dozen answers start in the same turn of the loop, and each used to send its own statement
+on a connection of its own. Now one statement is in flight at a time, carrying every request that was
+waiting when it went (`_ADMIT_MANY`, at most `BATCH`): it calls the schema's `admit_request`
+(`bot.storage.migrations`) for each in turn, and each sees the ones before it (two from one user take
+two slots; a delivery twice in one batch is first once). A request that finds none in flight goes at
+the end of its turn of the loop, so a quiet bot waits for nothing. A batch of 8 costs 20 µs of the bot's
+CPU per request instead of 90, and 0.11 ms of the server's instead of 0.19; on the load benchmark
+batches held 6 requests on average. Requests are sorted by rate slot, then keys, so batches of two
+replicas take the rows they share in one order and do not deadlock over them. The connection commits
+every statement on its own without waiting for the disk (`synchronous_commit` off: see
+`Storage.admit`), with the storage's `statement_timeout`. Imported only for a shared database (asyncpg
+stays unloaded with SQLite).
 """
 
 from __future__ import annotations
@@ -83,47 +86,48 @@ class Claim(NamedTuple):
     slot_until: datetime
 
 
-class ClaimConnections:
-    """At most `size` connections, opened when first needed, on the running loop; a connection that
-    fails is closed and replaced, and a statement on a connection the server dropped is tried once more."""
+class ClaimConnection:
+    """One connection, opened when first needed, on the running loop, with one statement in flight at a
+    time; a connection that fails is closed and replaced, and a statement on a connection the server
+    dropped is tried once more."""
 
-    def __init__(self, dsn: str, size: int, connect_timeout: float, statement_timeout: float) -> None:
+    def __init__(self, dsn: str, connect_timeout: float, statement_timeout: float) -> None:
         self.dsn = dsn
-        self.size = size
         self.connect_timeout = max(1.0, connect_timeout)
         self.statement_ms = max(1, round(statement_timeout * 1000))
         self._idle: list[asyncpg.Connection] = []
-        self._slots: asyncio.Semaphore | None = None
+        """The connection, while no statement is on it (at most one)."""
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._ready: list[tuple[Claim, asyncio.Future[tuple[Any, ...]]]] = []
-        """Requests asked for in this turn of the loop, sent together at its end."""
-        self._sending: set[asyncio.Task[None]] = set()
+        self._waiting: list[tuple[Claim, asyncio.Future[tuple[Any, ...]]]] = []
+        """Requests for the next statement."""
+        self._sending: asyncio.Task[None] | None = None
+        """The statement in flight, or the one about to go at the end of this turn of the loop."""
 
     async def admit(
         self, keys: list[str], prefix: str, limit: int, now: datetime, until: datetime, slot_until: datetime
     ) -> tuple[Any, ...]:
-        """`admit_request`'s answer (times naive UTC), in a statement with the other requests of this turn
-        of the loop. Raises ConnectionError when the database cannot be reached, and SQLAlchemy's
-        DatabaseError for any other failure, as the rest of the storage does."""
-        claim = Claim(keys, prefix, limit, now, until, slot_until)
+        """`admit_request`'s answer (times naive UTC), in a statement with the other requests waiting.
+        Raises ConnectionError when the database cannot be reached, and SQLAlchemy's DatabaseError for
+        any other failure, as the rest of the storage does."""
         loop = asyncio.get_running_loop()
-        if loop is not self._loop:  # connections (and the semaphore) belong to the loop that made them
+        if loop is not self._loop:  # the connection belongs to the loop that made it
             self.close()
-            self._loop, self._slots, self._ready = loop, asyncio.Semaphore(self.size), []
+            self._loop, self._waiting, self._sending = loop, [], None
         answer: asyncio.Future[tuple[Any, ...]] = loop.create_future()
-        if not self._ready:
-            loop.call_soon(self._send)
-        self._ready.append((claim, answer))
+        self._waiting.append((Claim(keys, prefix, limit, now, until, slot_until), answer))
+        if self._sending is None:
+            self._sending = loop.create_task(self._send())
         return await answer
 
-    def _send(self) -> None:
-        """Send what this turn made ready, a statement for each `BATCH` requests."""
-        ready, self._ready = self._ready, []
-        ready.sort(key=lambda request: (request[0].prefix, request[0].keys))
-        for start in range(0, len(ready), BATCH):
-            task = asyncio.get_running_loop().create_task(self._admit_many(ready[start : start + BATCH]))
-            self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
+    async def _send(self) -> None:
+        """Statements until no request waits: each takes every request waiting when it goes."""
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
+                batch.sort(key=lambda request: (request[0].prefix, request[0].keys))
+                await self._admit_many(batch)
+        finally:
+            self._sending = None
 
     async def _admit_many(self, batch: list[tuple[Claim, asyncio.Future[tuple[Any, ...]]]]) -> None:
         claims = [claim for claim, _ in batch]
@@ -150,25 +154,23 @@ class ClaimConnections:
                 answer.set_result(tuple(row))
 
     async def _fetch(self, args: list[list[Any]]) -> list[asyncpg.Record]:
-        assert self._slots is not None
-        async with self._slots:
-            for attempt in (1, 2):
-                connection = self._idle.pop() if self._idle else await self._connect()
-                try:  # prepared once per connection, then cached; bounded as a claim is, waiter or not
-                    rows = await connection.fetch(_ADMIT_MANY, *args, timeout=self.statement_ms / 1000 + 1)
-                except (*_UNREACHABLE, asyncpg.InternalClientError) as error:
-                    # The server dropped it (a restart): asyncpg finds it closed, or, when the server's
-                    # farewell arrived just before the statement, busy reading it.
-                    broken = connection.is_closed() or isinstance(error, asyncpg.InternalClientError)
-                    self._close(connection)
-                    if attempt == 1 and broken:
-                        continue  # once more, on a new connection
-                    raise
-                except BaseException:  # a failed or cancelled statement: its connection's state is unknown
-                    self._close(connection)
-                    raise
-                self._idle.append(connection)
-                return list(rows)
+        for attempt in (1, 2):
+            connection = self._idle.pop() if self._idle else await self._connect()
+            try:  # prepared once per connection, then cached; bounded as a claim is, waiter or not
+                rows = await connection.fetch(_ADMIT_MANY, *args, timeout=self.statement_ms / 1000 + 1)
+            except (*_UNREACHABLE, asyncpg.InternalClientError) as error:
+                # The server dropped it (a restart): asyncpg finds it closed, or, when the server's
+                # farewell arrived just before the statement, busy reading it.
+                broken = connection.is_closed() or isinstance(error, asyncpg.InternalClientError)
+                self._close(connection)
+                if attempt == 1 and broken:
+                    continue  # once more, on a new connection
+                raise
+            except BaseException:  # a failed or cancelled statement: its connection's state is unknown
+                self._close(connection)
+                raise
+            self._idle.append(connection)
+            return list(rows)
         raise AssertionError("unreachable")
 
     async def _connect(self) -> asyncpg.Connection:
@@ -189,7 +191,7 @@ class ClaimConnections:
         )
 
     def close(self) -> None:
-        """Close the idle connections (any loop, or none: the socket is simply closed)."""
+        """Close the connection if it is idle (any loop, or none: the socket is simply closed)."""
         while self._idle:
             self._close(self._idle.pop())
 

@@ -49,7 +49,7 @@ from bot.storage.migrations import migrate
 from knowledge.models import Language, Theme
 
 if TYPE_CHECKING:
-    from bot.storage.claims import ClaimConnections
+    from bot.storage.claims import ClaimConnection
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +65,6 @@ HOUSEKEEPING_EVERY = 600.0
 """Seconds between sweeps of expired rows (missed questions past retention, old delivery keys)."""
 WRITE_RETRY_MAX = 10.0
 """Longest pause, in seconds, between two tries of a pending write while the database is away."""
-CLAIM_CONNECTIONS_PER_WORKER = 4
-"""At most so many of `admit`'s connections for each of DATABASE_WORKERS (16 by default): a statement
-carries every request of a turn of the event loop, so under load a few are in use at once."""
 WRITE_BATCH = 500
 """Most background writes stored in one transaction."""
 WRITE_LINGER = 0.1
@@ -280,20 +277,19 @@ class Storage:
         is down at start-up only delays storage, never the bot.
 
         `workers` threads run the database work (the connection pool has as many connections, so a
-        worker never waits for one); with PostgreSQL, up to four times as many connections on the event
-        loop take each request's claim (`admit`), opened as needed: requests in flight never queue for
-        one behind a busy loop; `statement_timeout` bounds each statement on PostgreSQL and how
+        worker never waits for one); with PostgreSQL, one more connection, on the event loop, takes the
+        requests' claims (`admit`), a statement at a time for all the requests waiting;
+        `statement_timeout` bounds each statement on PostgreSQL and how
         long a read waits; `max_pending_writes` bounds the writes queued while the database is away;
         `retention` is how long missed questions are kept."""
         self.engine = create_engine(url, connect_timeout, statement_timeout, pool_size=workers)
-        self._claims: ClaimConnections | None = None
-        """`admit`'s connections, on the event loop (PostgreSQL only)."""
+        self._claims: ClaimConnection | None = None
+        """`admit`'s connection, on the event loop (PostgreSQL only)."""
         if self.shared:
-            from bot.storage.claims import ClaimConnections  # here: asyncpg is loaded only when needed
+            from bot.storage.claims import ClaimConnection  # here: asyncpg is loaded only when needed
 
-            self._claims = ClaimConnections(
+            self._claims = ClaimConnection(
                 self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
-                CLAIM_CONNECTIONS_PER_WORKER * workers,
                 connect_timeout,
                 statement_timeout,
             )
