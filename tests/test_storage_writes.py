@@ -195,6 +195,70 @@ async def test_requests_made_together_share_one_statement_and_each_sees_the_ones
         storage.close()
 
 
+async def test_two_replicas_batches_that_deadlock_are_admitted_a_request_at_a_time(postgres_url: str) -> None:
+    """Two messages, each delivered as two events (a message and a mention), handed crosswise to two
+    replicas: each replica's batch holds one message's row and waits for the other's. PostgreSQL ends
+    one batch; its requests go again one per statement, and each message is still answered once."""
+    one, two = Storage(postgres_url, user_salt="salt"), Storage(postgres_url, user_salt="salt")
+    holder = sa.create_engine(one.engine.url)
+    try:
+        assert await one.admit(["W1"], TTL, NOW) == Admitted(first=True)  # the schema, a connection each
+        assert await two.admit(["W2"], TTL, NOW) == Admitted(first=True)
+        with holder.connect() as held:
+            # Rows held elsewhere make each batch wait after its first request, so the two cross.
+            held.execute(
+                sa.text("INSERT INTO deliveries VALUES ('event:Eb', :at), ('event:Ed', :at)"), {"at": NOW}
+            )
+            first = asyncio.gather(
+                one.admit(["event:Ea", "message:m1"], TTL, NOW),
+                one.admit(["event:Eb", "message:m2"], TTL, NOW),
+            )
+            second = asyncio.gather(
+                two.admit(["event:Ec", "message:m2"], TTL, NOW),
+                two.admit(["event:Ed", "message:m1"], TTL, NOW),
+            )
+            await asyncio.sleep(0.3)
+            held.rollback()
+        verdicts = [*await first, *await second]
+        assert None not in verdicts, "nobody let through for want of an answer"
+        by_message = {"m1": [verdicts[0], verdicts[3]], "m2": [verdicts[1], verdicts[2]]}
+        for message, pair in by_message.items():
+            assert sum(verdict is not None and verdict.first for verdict in pair) == 1, message
+    finally:
+        holder.dispose()
+        one.close()
+        two.close()
+
+
+async def test_a_claim_nobody_waits_for_any_more_is_not_sent(postgres_url: str) -> None:
+    """Requests queued behind a statement that waits on a lock, whose callers give up meanwhile: they
+    were let through, so no slot or key is claimed for them afterwards."""
+    storage = Storage(postgres_url, user_salt="salt")
+    holder = sa.create_engine(storage.engine.url)
+    try:
+        assert await storage.admit(["W"], TTL, NOW) == Admitted(first=True)
+        [connection] = storage._claims._idle  # type: ignore[union-attr]  # the claim connection
+        statements: list[str] = []
+        connection.add_query_logger(lambda record: statements.append(record.query))
+        with holder.connect() as held:
+            held.execute(sa.text("INSERT INTO deliveries VALUES ('B0', :at)"), {"at": NOW})
+            waiting = asyncio.ensure_future(storage.admit(["B0"], TTL, NOW))
+            await asyncio.sleep(0.05)  # its statement is in flight, waiting for the row
+            for n in range(1, 5):
+                with pytest.raises(TimeoutError):
+                    await asyncio.wait_for(storage.admit([f"B{n}"], TTL, NOW), 0.05)
+            held.rollback()
+        assert await waiting == Admitted(first=True)
+        await asyncio.sleep(0.1)
+        with storage.engine.connect() as reading:
+            keys = reading.execute(sa.select(tables.deliveries.c.key).order_by(tables.deliveries.c.key))
+            assert list(keys.scalars()) == ["B0", "W"]
+        assert len(statements) == 1
+    finally:
+        holder.dispose()
+        storage.close()
+
+
 async def test_requests_racing_for_one_users_slots_get_exactly_the_limit(postgres_url: str) -> None:
     replicas = [Storage(postgres_url, user_salt="salt", workers=4) for _ in range(2)]
     slot = RateSlot("slack", "UBUSY", 5, MINUTE)

@@ -2,9 +2,10 @@
 and within the user's rate limit (`bot.service.limits`).
 
 With a shared database (PostgreSQL) both are decided in one statement (`Storage.admit`): the delivery's
-keys are claimed and a rate slot taken in one round trip and one commit, instead of a round of
-transactions for each, awaited on the event loop without blocking it. Without one (SQLite, none),
-retries are the platform adapter's own memory's to spot, and the limit is this process's count.
+keys are claimed and a rate slot taken in one round trip and one commit, shared with the other requests
+waiting then, instead of a round of transactions for each, awaited on the event loop without blocking it.
+Without one (SQLite, none), retries are the platform adapter's own memory's to spot, and the limit is
+this process's count.
 A database that cannot be reached lets the request through as a first delivery (answered twice is better
 than never) and falls back to this process's count.
 """

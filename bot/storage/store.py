@@ -512,8 +512,8 @@ class Storage:
         return results
 
     def insert(self, table: sa.Table, values: dict[str, Any]) -> None:
-        """Insert a row for a background write: in a batch, a table's rows go in one multi-row INSERT
-        (one round trip) just before the batch commits; else at once."""
+        """Insert a row for a background write: in a batch, a table's rows go together (`_insert_rows`)
+        just before the batch commits; else at once."""
         rows: dict[sa.Table, list[dict[str, Any]]] | None = getattr(self._batch, "rows", None)
         if rows is not None:
             rows.setdefault(table, []).append(values)
@@ -572,8 +572,8 @@ class Storage:
 
         Each key is a row claimed by the INSERT that creates it (or renews it once expired), only when
         none of the keys is held; of two replicas handed the same delivery at once, the second waits for
-        the first's commit and finds the rows taken (keys go in sorted order, so two claims never
-        deadlock). Rate slots are rows too (`rate:PLATFORM:USER-HASH:N`,
+        the first's commit and finds the rows taken (keys go in sorted order; for batches that deadlock
+        anyway, see `bot.storage.claims`). Rate slots are rows too (`rate:PLATFORM:USER-HASH:N`,
         never the raw id), free again once expired: a sliding window every replica shares. When every
         slot is held the request is refused, `retry_after` is the seconds until the first frees, and
         `tell` is True for the one refusal (in any replica) that claims the `told` key until then, so the
