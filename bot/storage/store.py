@@ -566,8 +566,8 @@ class Storage:
     ) -> Admitted | None:
         """Whether a request is the first delivery of its keys in any replica, and, if it is and `slot`
         is given, one of the user's rate slots for it: one round trip on the event loop, in one statement
-        with the other requests of the same turn of the loop (`bot.storage.claims`; PostgreSQL only:
-        only a shared database needs it). None when the database cannot be reached or does not answer
+        with the other requests waiting when it goes (`bot.storage.claims`; PostgreSQL only: only a
+        shared database needs it). None when the database cannot be reached or does not answer
         within `statement_timeout` (logged as for `call`).
 
         Each key is a row claimed by the INSERT that creates it (or renews it once expired), only when
